@@ -1,0 +1,284 @@
+"""Reverse-mode automatic differentiation: Function nodes, grad mode and the backward pass.
+
+A `Function` is one node of the computation graph, as in the lecture: `forward(ctx, ...)`
+computes on raw arrays and saves what backward needs with `ctx.save_for_backward`;
+`backward(ctx, grad)` returns the gradient of the loss with respect to each input.
+`Function.apply` runs forward on Tensors and, when grad mode is on, records the node:
+the node *is* the ctx object (an instance of the Function subclass), so `y.grad_fn`
+is a `Mul`, `y.grad_fn.parents` are the inputs, and the graph is drawn from there.
+
+`backward(root, grad)` visits the nodes in reverse topological order (built with an
+explicit stack, never recursion), calls each backward once, sums each returned gradient
+back to its input's shape (un-broadcasting happens here, in one place, for every op),
+and accumulates into the leaves.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+import numpy as np
+
+from . import backend
+
+Tensor: Any = None  # set by tensor.py: the Tensor class that Function.apply returns
+
+# ----------------------------------------------------------------------------- grad mode
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+class _GradMode:
+    """Sets grad mode inside a `with` block; also works as a decorator, with or without ()."""
+
+    enabled = True
+
+    def __init__(self, func: Callable | None = None):
+        self._func = func
+        if func is not None:
+            functools.update_wrapper(self, func)
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._previous = _grad_enabled
+        _grad_enabled = self.enabled
+
+    def __exit__(self, *exc_info) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous
+
+    def __call__(self, *args, **kwargs):
+        if self._func is not None:         # used as @no_grad: call the wrapped function
+            with type(self)():
+                return self._func(*args, **kwargs)
+        func = args[0]                     # used as @no_grad(): wrap the function
+
+        @functools.wraps(func)
+        def wrapper(*a, **kw):
+            with type(self)():
+                return func(*a, **kw)
+        return wrapper
+
+
+class no_grad(_GradMode):
+    """Inside `with no_grad():` (or a function decorated with it) no graph is recorded."""
+
+    enabled = False
+
+
+class enable_grad(_GradMode):
+    """Turns graph recording back on inside a no_grad block."""
+
+    enabled = True
+
+
+class set_grad_enabled(_GradMode):
+    """`with set_grad_enabled(flag):` records the graph only when flag is true."""
+
+    def __init__(self, mode: bool):
+        super().__init__()
+        self.enabled = bool(mode)
+
+    def __call__(self, func):
+        raise TypeError("set_grad_enabled(mode) is a context manager; use no_grad as a decorator")
+
+
+# ----------------------------------------------------------------------------- Context, Function
+
+class Context:
+    """What a node remembers between forward and backward.
+
+    Arrays needed by backward go through `save_for_backward` (they are released after the
+    backward pass unless retain_graph=True); small non-array facts (an axis, a shape) can
+    be stored as plain attributes.
+    """
+
+    parents: tuple = ()                 # the inputs of apply, Tensors and constants
+    needs_input_grad: tuple = ()        # per input: does it need a gradient?
+    saved_tensors: tuple | None = ()    # None once released by a backward pass
+    _retained: Any = None               # weakref to the output when it called retain_grad()
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        self.saved_tensors = arrays
+
+    def release(self) -> None:
+        """Drop the saved arrays; a second backward through this node is then an error."""
+        self.saved_tensors = None
+
+
+class Function(Context):
+    """Base class of every graph node. Subclass it and write two static methods:
+
+        forward(ctx, *inputs, **options) -> array     inputs are raw numpy/cupy arrays
+        backward(ctx, grad) -> gradient per input       None where no gradient is needed
+
+    Then call `YourFunction.apply(*tensors, **options)`.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define backward(ctx, grad)")
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any):
+        """Run forward on the raw arrays of the Tensor inputs; record the node if needed."""
+        ctx = cls()
+        arrays = []
+        needs = []
+        array_type = None
+        for a in args:
+            if isinstance(a, Tensor):
+                data = a.data
+                if array_type is None:
+                    array_type = type(data)
+                elif type(data) is not array_type:
+                    devices = sorted({t.device for t in args if isinstance(t, Tensor)})
+                    raise RuntimeError(
+                        f"{cls.__name__}: expected all tensors to be on the same device, "
+                        f"but found tensors on {' and '.join(devices)}; move them with .to(device)"
+                    )
+                arrays.append(data)
+                needs.append(a.requires_grad)
+            else:
+                arrays.append(a)
+                needs.append(False)
+        out = cls.forward(ctx, *arrays, **kwargs)
+        if type(out) is not np.ndarray and not backend.is_device_array(out):
+            out = np.asarray(out)           # numpy turns 0-d results into scalars
+        if _grad_enabled and True in needs:
+            ctx.parents = args
+            ctx.needs_input_grad = tuple(needs)
+            return Tensor._from_op(out, ctx)
+        return Tensor._from_op(out, None)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+# ----------------------------------------------------------------------------- the backward pass
+
+def topological_order(root: Context) -> list:
+    """Nodes reachable from `root` through inputs that need a gradient, each before its inputs.
+
+    Depth-first search with an explicit stack, so a chain of a million nodes is fine.
+    """
+    order = []
+    visited = {root}
+    stack = [(root, iter(root.parents), iter(root.needs_input_grad))]
+    while stack:
+        node, parents, needs = stack[-1]
+        for parent, need in zip(parents, needs):
+            if need:
+                fn = parent.grad_fn
+                if fn is not None and fn not in visited:
+                    visited.add(fn)
+                    stack.append((fn, iter(fn.parents), iter(fn.needs_input_grad)))
+                    break
+        else:
+            stack.pop()
+            order.append(node)     # post-order: every input's node comes before this one
+    order.reverse()
+    return order
+
+
+def unbroadcast(grad: Any, shape: tuple) -> Any:
+    """Sum `grad` down to `shape`: the backward of NumPy broadcasting.
+
+    Leading axes that broadcasting added are summed away; axes where the input had size 1
+    are summed with keepdims. Returns None when `grad` cannot come from `shape`.
+    """
+    extra = grad.ndim - len(shape)
+    if extra < 0:
+        return None
+    axes = list(range(extra))
+    for i, size in enumerate(shape):
+        gsize = grad.shape[extra + i]
+        if size == 1 and gsize != 1:
+            axes.append(extra + i)
+        elif size != gsize:
+            return None
+    return grad.sum(axis=tuple(axes)).reshape(shape) if axes else grad.reshape(shape)
+
+
+def _fit_gradient(node: Context, index: int, grad: Any, parent: Any) -> Any:
+    """Check one gradient returned by `node.backward`, un-broadcast it and match the dtype."""
+    if not hasattr(grad, "shape"):
+        grad = backend.xp(parent.data).asarray(grad, dtype=parent.data.dtype)
+    shape = parent.data.shape
+    if grad.shape != shape:
+        fitted = unbroadcast(grad, shape)
+        if fitted is None:
+            raise RuntimeError(
+                f"{type(node).__name__}.backward returned a gradient of shape {tuple(grad.shape)} "
+                f"for input {index}, which has shape {tuple(shape)}"
+            )
+        grad = fitted
+    if grad.dtype != parent.data.dtype:
+        grad = grad.astype(parent.data.dtype)
+    return grad
+
+
+def _accumulate(tensor: Any, grad: Any) -> None:
+    """tensor.grad += grad, creating .grad on first use (never modifies an array in place).
+
+    A gradient array may be shared with another leaf (Add hands the same array to both
+    inputs): treat `.grad.data` as read-only, as the optimizers do.
+    """
+    if tensor.grad is None:
+        if grad.base is not None:   # a view (e.g. broadcast_to from Sum): store a real array
+            grad = grad.copy()
+        tensor.grad = Tensor._from_op(grad, None)
+    else:
+        tensor.grad = Tensor._from_op(tensor.grad.data + grad, None)
+
+
+def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
+    """Backpropagate `grad` (an array shaped like root) from `root` to every leaf."""
+    if root.grad_fn is None:
+        _accumulate(root, grad)
+        return
+    grads = {root.grad_fn: grad}
+    for node in topological_order(root.grad_fn):
+        grad = grads.pop(node, None)
+        if grad is None:           # every path into this node returned None: nothing flows
+            if not retain_graph:
+                node.release()
+            continue
+        if node.saved_tensors is None:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (at {type(node).__name__}): "
+                "the arrays saved for backward were freed by the first backward. "
+                "Call .backward(retain_graph=True) the first time if you need to backward twice."
+            )
+        if node._retained is not None:
+            out = node._retained()
+            if out is not None:
+                _accumulate(out, grad)
+        input_grads = node.backward(node, grad)
+        if type(input_grads) is not tuple:
+            input_grads = tuple(input_grads) if isinstance(input_grads, list) else (input_grads,)
+        if len(input_grads) != len(node.parents):
+            raise RuntimeError(
+                f"{type(node).__name__}.backward returned {len(input_grads)} gradient(s), "
+                f"but forward had {len(node.parents)} input(s): return one per input (None for no gradient)"
+            )
+        for i, (parent, need, g) in enumerate(zip(node.parents, node.needs_input_grad, input_grads)):
+            if not need or g is None:
+                continue
+            g = _fit_gradient(node, i, g, parent)
+            fn = parent.grad_fn
+            if fn is None:
+                _accumulate(parent, g)
+            else:
+                previous = grads.get(fn)
+                grads[fn] = g if previous is None else previous + g
+        if not retain_graph:
+            node.release()

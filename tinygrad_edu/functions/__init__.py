@@ -1,0 +1,17 @@
+"""The built-in Function classes, importable as `from tinygrad_edu.functions import Mul`."""
+from .elementwise import (ELU, GELU, Abs, Add, Clip, Div, Exp, LeakyReLU, Log, Maximum, Minimum,
+                          Mul, Neg, Pow, ReLU, Sigmoid, Softplus, Softsign, Sqrt, Sub, Tanh, Where)
+from .linalg import MatMul
+from .movement import Cast, Cat, Expand, GetItem, Pad, Permute, Reshape, ToDevice
+from .nn import CrossEntropy, LogSoftmax, LogSumExp, Softmax
+from .reduce import Max, Mean, Min, Sum
+
+__all__ = [
+    "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Exp", "Log", "Sqrt", "Abs",
+    "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "ELU", "GELU", "Softplus", "Softsign",
+    "Clip", "Maximum", "Minimum", "Where",
+    "Sum", "Mean", "Max", "Min",
+    "Reshape", "Permute", "Expand", "GetItem", "Cat", "Pad", "Cast", "ToDevice",
+    "MatMul",
+    "LogSoftmax", "Softmax", "LogSumExp", "CrossEntropy",
+]

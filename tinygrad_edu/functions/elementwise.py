@@ -1,0 +1,402 @@
+"""Elementwise Functions: arithmetic and the activation table of lecture 4.
+
+Every forward works on raw arrays with NumPy broadcasting; every backward returns a
+gradient shaped like the *output*, and the engine sums it back to each input's shape
+(see autograd.unbroadcast), so no Function here thinks about broadcasting.
+An input may also be a plain Python number (x * 2): it gets no gradient.
+"""
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from ..autograd import Function
+
+xp = backend.xp
+
+
+# ----------------------------------------------------------------------------- arithmetic
+
+class Add(Function):
+    """y = a + b;  dy/da = 1, dy/db = 1."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    """y = a - b;  dy/da = 1, dy/db = -1.  (A primitive rather than a + (-b): one node, not two.)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """y = a * b;  dy/da = b, dy/db = a."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad * b if need_a else None), (grad * a if need_b else None)
+
+
+class Div(Function):
+    """y = a / b;  dy/da = 1 / b, dy/db = -a / b^2.  (A primitive: one node instead of a * b^-1.)"""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = grad / b
+        grad_b = -grad_a * a / b if ctx.needs_input_grad[1] else None
+        return (grad_a if ctx.needs_input_grad[0] else None), grad_b
+
+
+class Neg(Function):
+    """y = -a;  dy/da = -1."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+class Pow(Function):
+    """y = a ** b;  dy/da = b * a^(b-1),  dy/db = y * log(a)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        y = a ** b
+        ctx.save_for_backward(a, b, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, y = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad_b = None
+        if need_a:
+            grad_a = grad * (2 * a if isinstance(b, (int, float)) and b == 2 else b * a ** (b - 1))
+        if need_b:
+            grad_b = grad * y * xp(y).log(a)
+        return grad_a, grad_b
+
+
+class Exp(Function):
+    """y = e^a;  dy/da = y."""
+
+    @staticmethod
+    def forward(ctx, a):
+        y = xp(a).exp(a)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y
+
+
+class Log(Function):
+    """y = ln(a);  dy/da = 1 / a."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return xp(a).log(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad / a
+
+
+class Sqrt(Function):
+    """y = sqrt(a);  dy/da = 1 / (2 y)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        y = xp(a).sqrt(a)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad / (2 * y)
+
+
+class Abs(Function):
+    """y = |a|;  dy/da = sign(a), which is 0 at a = 0 (PyTorch's choice)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return xp(a).abs(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * xp(a).sign(a)
+
+
+# ----------------------------------------------------------------------------- activations
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e^-a);  dy/da = y (1 - y).
+
+    Fused for stability: e^-|a| never overflows, and the two branches
+    1 / (1 + e^-|a|) for a >= 0 and e^-|a| / (1 + e^-|a|) for a < 0 are both exact.
+    """
+
+    @staticmethod
+    def forward(ctx, a):
+        m = xp(a)
+        e = m.exp(-m.abs(a))
+        y = m.where(a >= 0, 1, e) / (1 + e)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * y * (1 - y)
+
+
+class Tanh(Function):
+    """y = tanh(a);  dy/da = 1 - y^2."""
+
+    @staticmethod
+    def forward(ctx, a):
+        y = xp(a).tanh(a)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (1 - y * y)
+
+
+class ReLU(Function):
+    """y = max(a, 0);  dy/da = 1 where a > 0, else 0 (also 0 at a = 0, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        y = xp(a).maximum(a, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        return grad * (y > 0)
+
+
+class LeakyReLU(Function):
+    """y = a if a > 0 else slope * a;  dy/da = 1 if a > 0 else slope."""
+
+    @staticmethod
+    def forward(ctx, a, negative_slope=0.01):
+        ctx.save_for_backward(a)
+        ctx.slope = negative_slope
+        return xp(a).where(a > 0, a, a * negative_slope)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return xp(a).where(a > 0, grad, grad * ctx.slope)
+
+
+class ELU(Function):
+    """y = a if a > 0 else alpha (e^a - 1);  dy/da = 1 if a > 0 else y + alpha."""
+
+    @staticmethod
+    def forward(ctx, a, alpha=1.0):
+        m = xp(a)
+        y = m.where(a > 0, a, alpha * m.expm1(m.minimum(a, 0)))  # min(): no overflow in the branch not taken
+        ctx.save_for_backward(a, y)
+        ctx.alpha = alpha
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, y = ctx.saved_tensors
+        return xp(a).where(a > 0, grad, grad * (y + ctx.alpha))
+
+
+_SQRT_2 = math.sqrt(2.0)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+class GELU(Function):
+    """y = a Φ(a), Φ the standard normal CDF;  dy/da = Φ(a) + a φ(a).
+
+    approximate="tanh": y = a/2 (1 + tanh(t)), t = sqrt(2/π) (a + 0.044715 a^3).
+    """
+
+    @staticmethod
+    def forward(ctx, a, approximate="none"):
+        m = xp(a)
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            t = m.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a ** 3))
+            ctx.save_for_backward(a, t)
+            return 0.5 * a * (1 + t)
+        cdf = 0.5 * (1 + backend.erf(a / _SQRT_2))
+        ctx.save_for_backward(a, cdf)
+        return a * cdf
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, s = ctx.saved_tensors
+        m = xp(a)
+        if ctx.approximate == "tanh":
+            dt = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * a * a)
+            return grad * (0.5 * (1 + s) + 0.5 * a * (1 - s * s) * dt)
+        pdf = _INV_SQRT_2PI * m.exp(-0.5 * a * a)
+        return grad * (s + a * pdf)
+
+
+class Softplus(Function):
+    """y = ln(1 + e^a);  dy/da = sigmoid(a).
+
+    Fused for stability: written as max(a, 0) + ln(1 + e^-|a|), which never overflows.
+    As in PyTorch, y = a where beta * a > threshold.
+    """
+
+    @staticmethod
+    def forward(ctx, a, beta=1.0, threshold=20.0):
+        m = xp(a)
+        z = a * beta
+        y = (m.maximum(z, 0) + m.log1p(m.exp(-m.abs(z)))) / beta
+        y = m.where(z > threshold, a, y)
+        ctx.save_for_backward(z)
+        ctx.threshold = threshold
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (z,) = ctx.saved_tensors
+        m = xp(z)
+        e = m.exp(-m.abs(z))
+        sig = m.where(z >= 0, 1, e) / (1 + e)
+        return m.where(z > ctx.threshold, grad, grad * sig)
+
+
+class Softsign(Function):
+    """y = a / (1 + |a|);  dy/da = 1 / (1 + |a|)^2."""
+
+    @staticmethod
+    def forward(ctx, a):
+        d = 1 + xp(a).abs(a)
+        ctx.save_for_backward(d)
+        return a / d
+
+    @staticmethod
+    def backward(ctx, grad):
+        (d,) = ctx.saved_tensors
+        return grad / (d * d)
+
+
+# ----------------------------------------------------------------------------- selection
+
+class Clip(Function):
+    """y = min(max(a, lo), hi);  dy/da = 1 where lo <= a <= hi, else 0 (PyTorch's clamp)."""
+
+    @staticmethod
+    def forward(ctx, a, min=None, max=None):
+        ctx.save_for_backward(a)
+        ctx.bounds = (min, max)
+        return xp(a).clip(a, min, max)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        lo, hi = ctx.bounds
+        inside = True
+        if lo is not None:
+            inside = a >= lo
+        if hi is not None:
+            inside = inside & (a <= hi)
+        return grad * inside
+
+
+class Maximum(Function):
+    """y = max(a, b);  the gradient goes to the larger input, split in half on ties (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return xp(a).maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _route_to_winner(grad, a > b, b > a, a == b, ctx.needs_input_grad)
+
+
+class Minimum(Function):
+    """y = min(a, b);  the gradient goes to the smaller input, split in half on ties (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return xp(a).minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _route_to_winner(grad, a < b, b < a, a == b, ctx.needs_input_grad)
+
+
+def _route_to_winner(grad, a_wins, b_wins, tie, needs):
+    """Backward of max/min of two inputs: all of grad to the winner, half to each on a tie."""
+    m = xp(grad)
+    half = grad * 0.5
+    grad_a = m.where(a_wins, grad, m.where(tie, half, 0)) if needs[0] else None
+    grad_b = m.where(b_wins, grad, m.where(tie, half, 0)) if needs[1] else None
+    return grad_a, grad_b
+
+
+class Where(Function):
+    """y = x where cond else other;  the gradient is routed, never multiplied, so a NaN or inf
+    in the branch not taken does not reach the branch that was."""
+
+    @staticmethod
+    def forward(ctx, cond, x, other):
+        ctx.save_for_backward(cond)
+        return xp(cond).where(cond, x, other)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (cond,) = ctx.saved_tensors
+        m = xp(cond)
+        _, need_x, need_other = ctx.needs_input_grad
+        return (None,
+                m.where(cond, grad, 0) if need_x else None,
+                m.where(cond, 0, grad) if need_other else None)

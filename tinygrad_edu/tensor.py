@@ -1,0 +1,856 @@
+"""Tensor: an array (NumPy or CuPy) plus its place in the computation graph.
+
+Every operator and method below checks its arguments, then calls one Function from
+`functions/` (or a few of them, for composites such as var or stack). The Function does
+the arithmetic; the Tensor only records who made it (`grad_fn`) so that `backward()`
+can walk the graph back to the leaves.
+"""
+from __future__ import annotations
+
+import weakref
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from . import autograd, backend
+from .functions import elementwise as E
+from .functions import linalg as L
+from .functions import movement as M
+from .functions import nn as N
+from .functions import reduce as R
+
+ArrayLike = Any
+DEFAULT_FLOAT = np.dtype(np.float32)
+
+
+# ----------------------------------------------------------------------------- argument helpers
+
+def _shape_arg(shape: tuple, op: str) -> tuple:
+    """Accept a shape as separate ints (2, 3) or as one tuple/list ((2, 3),)."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for s in shape:
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"{op}: a shape must be ints, got {shape!r}")
+    return tuple(int(s) for s in shape)
+
+
+def _pick(value: Any, alias: Any, name: str, alias_name: str, default: Any) -> Any:
+    """NumPy's keyword (axis, keepdims) with PyTorch's alias (dim, keepdim) accepted too."""
+    if alias is not None:
+        if value is not None:
+            raise TypeError(f"give either {name}= or {alias_name}=, not both")
+        return alias
+    return default if value is None else value
+
+
+def _axes(axis: Any, ndim: int, op: str) -> Any:
+    """Check an axis argument (None, int or sequence of ints) against ndim; negatives allowed."""
+    if axis is None:
+        return None
+    many = isinstance(axis, (tuple, list))
+    axes = tuple(axis) if many else (axis,)
+    lo, hi = -max(ndim, 1), max(ndim, 1) - 1
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
+        if not lo <= a <= hi:
+            raise IndexError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimension(s) "
+                             f"(expected an axis in [{lo}, {hi}])")
+    if ndim == 0:
+        return None
+    normalised = tuple(int(a) % ndim for a in axes)
+    if len(set(normalised)) != len(normalised):
+        raise ValueError(f"{op}: axis {axis!r} repeats an axis")
+    return normalised if many else normalised[0]
+
+
+def _to_dtype(dtype: Any) -> np.dtype:
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"unknown dtype {dtype!r}: use e.g. 'float32', 'float64' or 'int64'") from None
+
+
+def _as_array(data: Any, dtype: Any, device: str | None) -> Any:
+    """Turn user data into an array of the right dtype on the right device (always a copy)."""
+    if isinstance(data, Tensor):
+        array = data.data
+    elif isinstance(data, np.ndarray) or backend.is_device_array(data):
+        array = data
+    elif isinstance(data, np.generic):
+        array = np.asarray(data)
+    else:
+        if isinstance(data, (str, bytes, dict, set)) or data is None:
+            raise TypeError(f"Tensor: cannot build a tensor from {type(data).__name__} {data!r}")
+        try:
+            array = np.array(data)
+        except ValueError as exc:
+            raise ValueError(f"Tensor: cannot build a tensor from ragged nested lists ({exc})") from None
+        if array.dtype == object or array.dtype.kind in "USV":
+            raise TypeError(f"Tensor: cannot build a tensor from {type(data).__name__} holding "
+                            f"{array.dtype} values; use numbers or nested lists of numbers")
+        if array.dtype.kind == "f":
+            array = array.astype(DEFAULT_FLOAT)            # Python floats become float32
+        elif array.dtype.kind in "iu":
+            array = array.astype(np.int64)                 # Python ints become int64
+    target = backend.parse_device(device) if device is not None else (
+        backend.device_of(array) if isinstance(data, (Tensor, np.ndarray)) or backend.is_device_array(data)
+        else backend.get_default_device())
+    if dtype is not None:
+        array = array.astype(_to_dtype(dtype))
+    if backend.device_of(array) != target:
+        return backend.to_device(array, target)
+    return array.copy()
+
+
+def _check_float(dtype: np.dtype, op: str) -> None:
+    if dtype.kind not in "fc":
+        raise TypeError(f"{op}: only tensors of a floating point dtype can require gradients, "
+                        f"got {dtype}; convert first with .astype('float32')")
+
+
+# ----------------------------------------------------------------------------- Tensor
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    Tensor(data, requires_grad=False, device=None, dtype=None): data is a number, a nested
+    list, a NumPy or CuPy array or another Tensor (always copied). Python floats become
+    float32, Python ints int64; NumPy arrays keep their dtype.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "__weakref__")
+    __array_priority__ = 1000          # numpy_array + tensor calls Tensor.__radd__
+
+    def __init__(self, data: ArrayLike, requires_grad: bool = False, device: str | None = None,
+                 dtype: Any = None, name: str | None = None):
+        self.data = _as_array(data, dtype, device)
+        if requires_grad:
+            _check_float(self.data.dtype, "Tensor")
+        self.requires_grad = bool(requires_grad)
+        self.grad: Tensor | None = None
+        self.grad_fn: autograd.Function | None = None
+        self.name = name
+
+    @staticmethod
+    def _from_op(data: Any, grad_fn: Any) -> "Tensor":
+        """Wrap an array that an op produced (no copy, no checks: the fast internal path)."""
+        t = object.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t.grad_fn = grad_fn
+        t.requires_grad = grad_fn is not None
+        t.name = None
+        return t
+
+    # ------------------------------------------------------------------ properties
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def device(self) -> str:
+        return "cpu" if isinstance(self.data, np.ndarray) else "cuda"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def T(self) -> "Tensor":
+        return self.permute(tuple(range(self.ndim - 1, -1, -1)))
+
+    def size(self, dim: int | None = None):
+        """The shape (as in PyTorch), or the length of one axis."""
+        return self.shape if dim is None else self.shape[_axes(dim, self.ndim, "size")]
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def numpy(self) -> np.ndarray:
+        """The values as a NumPy array (copied from the GPU when the tensor lives there)."""
+        return backend.to_numpy(self.data)
+
+    def item(self) -> Any:
+        if self.data.size != 1:
+            raise ValueError(f"item: only a tensor with one element can be converted to a Python "
+                             f"number, this one has shape {self.shape} ({self.data.size} elements)")
+        return self.numpy().reshape(()).item()
+
+    def tolist(self) -> Any:
+        return self.numpy().tolist()
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             "use .any() or .all()")
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError(f"only one-element integer tensors can be used as an index, got {self.dtype} "
+                            f"of shape {self.shape}")
+        return int(self.item())
+
+    __hash__ = object.__hash__         # == is elementwise, so hash by identity
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.numpy(), separator=", ", prefix="Tensor(", precision=4,
+                               threshold=1000, edgeitems=3)
+        extras = []
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.dtype not in (DEFAULT_FLOAT, np.dtype(np.int64), np.dtype(bool)):
+            extras.append(f"dtype={self.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{type(self.grad_fn).__name__}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "Tensor(" + ", ".join([body] + extras) + ")"
+
+    # ------------------------------------------------------------------ autograd
+
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Compute the gradient of this tensor with respect to every leaf that requires grad.
+
+        `grad` (dL/dself) defaults to 1 for a one-element tensor; for any other shape it is
+        required. Gradients accumulate into `.grad`; call zero_grad() between steps.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward: this tensor does not require grad and has no grad_fn; "
+                               "create the inputs with requires_grad=True")
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"backward: grad can be created implicitly only for a one-element "
+                                   f"output, but this tensor has shape {self.shape}; pass backward(grad)")
+            g = backend.xp(self.data).ones(self.shape, dtype=self.dtype)
+        else:
+            g = grad.data if isinstance(grad, Tensor) else grad
+            if backend.device_of(g) != self.device:
+                if isinstance(g, np.ndarray) or backend.is_device_array(g):
+                    raise RuntimeError(f"backward: grad is on {backend.device_of(g)} but the tensor "
+                                       f"is on {self.device}")
+            g = backend.xp(self.data).array(g, dtype=self.dtype)   # a copy: never alias the caller's array
+            if g.shape != self.shape:
+                raise ValueError(f"backward: grad of shape {tuple(g.shape)} does not match the "
+                                 f"tensor's shape {self.shape}")
+        autograd.backward(self, g, retain_graph=retain_graph)
+
+    def detach(self) -> "Tensor":
+        """The same values (shared, not copied), cut off from the graph."""
+        return Tensor._from_op(self.data, None)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if not self.is_leaf:
+            raise RuntimeError("requires_grad_: can only change requires_grad of a leaf tensor; "
+                               "use .detach() to get a leaf")
+        if requires_grad:
+            _check_float(self.dtype, "requires_grad_")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> "Tensor":
+        """Keep .grad of this non-leaf tensor after backward (leaves keep theirs anyway)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: this tensor does not require grad")
+        if self.grad_fn is not None:
+            self.grad_fn._retained = weakref.ref(self)
+        return self
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    # ------------------------------------------------------------------ devices and dtypes
+
+    def to(self, device: str | None = None, dtype: Any = None) -> "Tensor":
+        """A copy on `device` (and/or with `dtype`); gradients flow back to this tensor."""
+        out = self
+        if device is not None:
+            device = backend.parse_device(device)
+            if device != self.device:
+                out = M.ToDevice.apply(out, device=device)
+        if dtype is not None:
+            out = out.astype(dtype)
+        return out
+
+    def cpu(self) -> "Tensor":
+        return self.to("cpu")
+
+    def cuda(self) -> "Tensor":
+        return self.to("cuda")
+
+    def astype(self, dtype: Any) -> "Tensor":
+        dtype = _to_dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        if self.requires_grad and dtype.kind not in "fc":
+            return Tensor._from_op(self.data.astype(dtype), None)    # an integer result has no gradient
+        return M.Cast.apply(self, dtype=dtype)
+
+    float = lambda self: self.astype(np.float32)     # noqa: E731  (PyTorch's .float(), .double(), .long())
+    double = lambda self: self.astype(np.float64)    # noqa: E731
+    long = lambda self: self.astype(np.int64)        # noqa: E731
+
+    # ------------------------------------------------------------------ arithmetic
+
+    def _operand(self, other: Any, op: str) -> Any:
+        """Prepare the other operand of a binary op: a Tensor, or a Python number left raw.
+
+        Dtype rule (PyTorch's): an integer tensor meeting a float becomes float32 (or the
+        other tensor's float dtype); a Python number never widens a float tensor.
+        """
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, (int, float, bool)):
+            return other
+        if isinstance(other, (np.ndarray, np.generic, list, tuple)) or backend.is_device_array(other):
+            return Tensor(other, device=self.device) if not isinstance(other, np.generic) else other.item()
+        raise TypeError(f"{op}: unsupported operand type {type(other).__name__} (expected a Tensor, "
+                        "a number or an array)")
+
+    def _binary(self, fn: type, other: Any, op: str, reverse: bool = False) -> "Tensor":
+        other = self._operand(other, op)
+        a, b = (other, self) if reverse else (self, other)
+        if isinstance(a, Tensor) and isinstance(b, Tensor):
+            ka, kb = a.data.dtype.kind, b.data.dtype.kind
+            if ka != kb and "f" in (ka, kb):      # int/bool with float: use the float's dtype
+                if ka != "f":
+                    a = a.astype(b.dtype)
+                else:
+                    b = b.astype(a.dtype)
+            elif a.data.shape != b.data.shape:
+                _check_broadcast(op, a.shape, b.shape)
+        elif isinstance(other, float) and self.dtype.kind != "f":
+            if reverse:
+                b = b.astype(DEFAULT_FLOAT)
+            else:
+                a = a.astype(DEFAULT_FLOAT)
+        return fn.apply(a, b)
+
+    def __add__(self, other):  return self._binary(E.Add, other, "add")
+    def __radd__(self, other): return self._binary(E.Add, other, "add", reverse=True)
+    def __sub__(self, other):  return self._binary(E.Sub, other, "sub")
+    def __rsub__(self, other): return self._binary(E.Sub, other, "sub", reverse=True)
+    def __mul__(self, other):  return self._binary(E.Mul, other, "mul")
+    def __rmul__(self, other): return self._binary(E.Mul, other, "mul", reverse=True)
+    def __truediv__(self, other):  return self._div(other, reverse=False)
+    def __rtruediv__(self, other): return self._div(other, reverse=True)
+    def __pow__(self, other):  return self._binary(E.Pow, other, "pow")
+    def __rpow__(self, other): return self._binary(E.Pow, other, "pow", reverse=True)
+    def __matmul__(self, other):  return self.matmul(other)
+    def __rmatmul__(self, other): return self._operand(other, "matmul").matmul(self)
+    def __neg__(self): return E.Neg.apply(self)
+    def __pos__(self): return self
+
+    def _div(self, other: Any, reverse: bool) -> "Tensor":
+        """True division: integer tensors are divided as float32 (as in PyTorch)."""
+        x = self if self.dtype.kind == "f" else self.astype(DEFAULT_FLOAT)
+        return x._binary(E.Div, other, "div", reverse=reverse)
+
+    def add(self, other): return self + other
+    def sub(self, other): return self - other
+    def mul(self, other): return self * other
+    def div(self, other): return self / other
+    def pow(self, other): return self ** other
+    def neg(self): return -self
+
+    # comparisons: elementwise, bool results, never part of the graph
+    def _compare(self, other: Any, op: str, compare) -> "Tensor":
+        other = self._operand(other, op)
+        b = other.data if isinstance(other, Tensor) else other
+        if isinstance(other, Tensor):
+            if other.device != self.device:
+                raise RuntimeError(f"{op}: expected both tensors on the same device, found {self.device} "
+                                   f"and {other.device}")
+            _check_broadcast(op, self.shape, other.shape)
+        return Tensor._from_op(compare(self.data, b), None)
+
+    def __lt__(self, other): return self._compare(other, "lt", lambda a, b: a < b)
+    def __le__(self, other): return self._compare(other, "le", lambda a, b: a <= b)
+    def __gt__(self, other): return self._compare(other, "gt", lambda a, b: a > b)
+    def __ge__(self, other): return self._compare(other, "ge", lambda a, b: a >= b)
+    def __eq__(self, other): return self._compare(other, "eq", lambda a, b: a == b)
+    def __ne__(self, other): return self._compare(other, "ne", lambda a, b: a != b)
+
+    def __invert__(self) -> "Tensor":
+        if self.dtype != np.bool_:
+            raise TypeError(f"~ (logical not) needs a bool tensor, got {self.dtype}")
+        return Tensor._from_op(~self.data, None)
+
+    def __and__(self, other): return self._compare(other, "and", lambda a, b: a & b)
+    def __or__(self, other):  return self._compare(other, "or", lambda a, b: a | b)
+
+    def any(self) -> "Tensor": return Tensor._from_op(self.data.any(), None)
+    def all(self) -> "Tensor": return Tensor._from_op(self.data.all(), None)
+
+    # ------------------------------------------------------------------ elementwise functions
+
+    def exp(self): return E.Exp.apply(self._floating("exp"))
+    def log(self): return E.Log.apply(self._floating("log"))
+    def sqrt(self): return E.Sqrt.apply(self._floating("sqrt"))
+    def abs(self): return E.Abs.apply(self)
+    def tanh(self): return E.Tanh.apply(self._floating("tanh"))
+    def sigmoid(self): return E.Sigmoid.apply(self._floating("sigmoid"))
+    def relu(self): return E.ReLU.apply(self)
+    def softsign(self): return E.Softsign.apply(self._floating("softsign"))
+
+    def leaky_relu(self, negative_slope: float = 0.01):
+        return E.LeakyReLU.apply(self._floating("leaky_relu"), negative_slope=negative_slope)
+
+    def elu(self, alpha: float = 1.0):
+        return E.ELU.apply(self._floating("elu"), alpha=alpha)
+
+    def gelu(self, approximate: str = "none"):
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        return E.GELU.apply(self._floating("gelu"), approximate=approximate)
+
+    def softplus(self, beta: float = 1.0, threshold: float = 20.0):
+        return E.Softplus.apply(self._floating("softplus"), beta=beta, threshold=threshold)
+
+    def square(self): return self * self
+
+    def clip(self, min: float | None = None, max: float | None = None):
+        if min is None and max is None:
+            raise ValueError("clip: give at least one of min and max")
+        return E.Clip.apply(self, min=min, max=max)
+
+    clamp = clip
+
+    def maximum(self, other): return self._binary(E.Maximum, other, "maximum")
+    def minimum(self, other): return self._binary(E.Minimum, other, "minimum")
+
+    def where(self, condition: Any, other: Any) -> "Tensor":
+        """self where condition is true, else other (PyTorch's x.where(cond, y))."""
+        return where(condition, self, other)
+
+    def _floating(self, op: str) -> "Tensor":
+        """Integer inputs to a float-valued function are converted to float32 first."""
+        return self if self.dtype.kind == "f" else self.astype(DEFAULT_FLOAT)
+
+    # ------------------------------------------------------------------ reductions
+
+    def _reduce(self, fn: type, op: str, axis, keepdims, dim, keepdim) -> "Tensor":
+        axis = _axes(_pick(axis, dim, "axis", "dim", None), self.ndim, op)
+        keepdims = bool(_pick(keepdims, keepdim, "keepdims", "keepdim", False))
+        return fn.apply(self, axis=axis, keepdims=keepdims)
+
+    def sum(self, axis=None, keepdims=None, *, dim=None, keepdim=None) -> "Tensor":
+        return self._reduce(R.Sum, "sum", axis, keepdims, dim, keepdim)
+
+    def mean(self, axis=None, keepdims=None, *, dim=None, keepdim=None) -> "Tensor":
+        return self._floating("mean")._reduce(R.Mean, "mean", axis, keepdims, dim, keepdim)
+
+    def max(self, axis=None, keepdims=None, *, dim=None, keepdim=None) -> "Tensor":
+        self._check_nonempty("max")
+        return self._reduce(R.Max, "max", axis, keepdims, dim, keepdim)
+
+    def min(self, axis=None, keepdims=None, *, dim=None, keepdim=None) -> "Tensor":
+        self._check_nonempty("min")
+        return self._reduce(R.Min, "min", axis, keepdims, dim, keepdim)
+
+    def var(self, axis=None, correction: int = 1, keepdims=None, *, dim=None, keepdim=None,
+            unbiased: bool | None = None) -> "Tensor":
+        """Σ (x - mean)^2 / (n - correction); unbiased (correction=1) by default, as in PyTorch."""
+        axis = _axes(_pick(axis, dim, "axis", "dim", None), self.ndim, "var")
+        keepdims = bool(_pick(keepdims, keepdim, "keepdims", "keepdim", False))
+        if unbiased is not None:
+            correction = 1 if unbiased else 0
+        x = self._floating("var")
+        axes = range(self.ndim) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+        n = 1
+        for a in axes:
+            n *= self.shape[a]
+        centred = x - x.mean(axis=axis, keepdims=True)
+        return (centred * centred).sum(axis=axis, keepdims=keepdims) / max(n - correction, 0)
+
+    def std(self, axis=None, correction: int = 1, keepdims=None, *, dim=None, keepdim=None,
+            unbiased: bool | None = None) -> "Tensor":
+        return self.var(axis, correction, keepdims, dim=dim, keepdim=keepdim, unbiased=unbiased).sqrt()
+
+    def argmax(self, axis=None, keepdims=None, *, dim=None, keepdim=None) -> "Tensor":
+        return self._arg(backend.xp(self.data).argmax, "argmax", axis, keepdims, dim, keepdim)
+
+    def argmin(self, axis=None, keepdims=None, *, dim=None, keepdim=None) -> "Tensor":
+        return self._arg(backend.xp(self.data).argmin, "argmin", axis, keepdims, dim, keepdim)
+
+    def _arg(self, func, op, axis, keepdims, dim, keepdim) -> "Tensor":
+        self._check_nonempty(op)
+        axis = _axes(_pick(axis, dim, "axis", "dim", None), self.ndim, op)
+        if isinstance(axis, tuple):
+            raise TypeError(f"{op}: axis must be a single int or None")
+        keepdims = bool(_pick(keepdims, keepdim, "keepdims", "keepdim", False))
+        out = func(self.data, axis=axis, keepdims=keepdims).astype(np.int64)
+        return Tensor._from_op(out, None)
+
+    def _check_nonempty(self, op: str) -> None:
+        if self.data.size == 0:
+            raise ValueError(f"{op}: cannot reduce an empty tensor of shape {self.shape}")
+
+    def softmax(self, axis=-1, *, dim=None) -> "Tensor":
+        axis = _axes(_pick(axis, dim, "axis", "dim", -1), self.ndim, "softmax")
+        return N.Softmax.apply(self._floating("softmax"), axis=axis)
+
+    def log_softmax(self, axis=-1, *, dim=None) -> "Tensor":
+        axis = _axes(_pick(axis, dim, "axis", "dim", -1), self.ndim, "log_softmax")
+        return N.LogSoftmax.apply(self._floating("log_softmax"), axis=axis)
+
+    def logsumexp(self, axis=None, keepdims=None, *, dim=None, keepdim=None) -> "Tensor":
+        return self._floating("logsumexp")._reduce(N.LogSumExp, "logsumexp", axis, keepdims, dim, keepdim)
+
+    # ------------------------------------------------------------------ movement
+
+    def reshape(self, *shape) -> "Tensor":
+        shape = _shape_arg(shape, "reshape")
+        known = 1
+        unknown = [i for i, s in enumerate(shape) if s == -1]
+        for s in shape:
+            if s != -1:
+                if s < 0:
+                    raise ValueError(f"reshape: invalid size {s} in shape {shape}")
+                known *= s
+        size = self.data.size
+        if len(unknown) > 1:
+            raise ValueError(f"reshape: only one size can be -1, got shape {shape}")
+        if unknown and known and size % known == 0:
+            shape = tuple(size // known if s == -1 else s for s in shape)
+            known = size
+        if known != size or (unknown and -1 in shape):
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} ({size} elements) "
+                             f"into shape {shape}")
+        if shape == self.shape:
+            return self
+        return M.Reshape.apply(self, shape=shape)
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        if self.ndim == 0:
+            return self.reshape(1)
+        start = _axes(start_dim, self.ndim, "flatten")
+        end = _axes(end_dim, self.ndim, "flatten")
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
+
+    def squeeze(self, dim: int | None = None) -> "Tensor":
+        if dim is None:
+            return self.reshape(tuple(s for s in self.shape if s != 1))
+        dims = _axes(dim, self.ndim, "squeeze")
+        dims = dims if isinstance(dims, tuple) else (() if dims is None else (dims,))
+        return self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1)))
+
+    def unsqueeze(self, dim: int) -> "Tensor":
+        axis = _axes(dim, self.ndim + 1, "unsqueeze")
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def permute(self, *dims) -> "Tensor":
+        dims = _shape_arg(dims, "permute")
+        if len(dims) != self.ndim or sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
+            raise ValueError(f"permute: {dims} is not an ordering of the {self.ndim} axes of a tensor "
+                             f"of shape {self.shape}")
+        dims = tuple(d % self.ndim for d in dims)
+        if dims == tuple(range(self.ndim)):
+            return self
+        return M.Permute.apply(self, order=dims)
+
+    def transpose(self, dim0: int, dim1: int) -> "Tensor":
+        order = list(range(self.ndim))
+        a, b = _axes(dim0, self.ndim, "transpose"), _axes(dim1, self.ndim, "transpose")
+        if self.ndim < 2:
+            return self
+        order[a], order[b] = order[b], order[a]
+        return self.permute(tuple(order))
+
+    def expand(self, *shape) -> "Tensor":
+        shape = _shape_arg(shape, "expand")
+        if len(shape) < self.ndim:
+            raise ValueError(f"expand: the target shape {shape} has fewer dimensions than the "
+                             f"tensor's shape {self.shape}")
+        lead = len(shape) - self.ndim
+        target = list(shape)
+        for i, s in enumerate(self.shape):
+            want = shape[lead + i]
+            if want == -1:
+                target[lead + i] = s
+            elif s != want and s != 1:
+                raise ValueError(f"expand: cannot expand shape {self.shape} to {shape}: axis {i} has "
+                                 f"size {s}, which is not 1")
+        target = tuple(target)
+        if target == self.shape:
+            return self
+        return M.Expand.apply(self, shape=target)
+
+    def pad(self, pad: Sequence[int], value: float = 0.0) -> "Tensor":
+        """PyTorch's F.pad: a flat tuple (left, right, top, bottom, ...), last axis first."""
+        pad = tuple(pad)
+        if len(pad) % 2 or len(pad) // 2 > self.ndim:
+            raise ValueError(f"pad: expected an even number of values, two per axis and at most "
+                             f"{2 * self.ndim} for a tensor of shape {self.shape}, got {pad}")
+        if any((not isinstance(p, (int, np.integer))) or p < 0 for p in pad):
+            raise ValueError(f"pad: padding sizes must be non-negative ints, got {pad}")
+        widths = [(0, 0)] * self.ndim
+        for i in range(len(pad) // 2):
+            widths[self.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+        return M.Pad.apply(self, widths=tuple(widths), value=value)
+
+    def __getitem__(self, index: Any) -> "Tensor":
+        index = _convert_index(index, self)
+        try:
+            return M.GetItem.apply(self, index=index)
+        except IndexError as exc:
+            raise IndexError(f"getitem: index {_describe_index(index)} does not fit a tensor of shape "
+                             f"{self.shape}: {exc}") from None
+
+    # ------------------------------------------------------------------ linear algebra
+
+    def matmul(self, other: Any) -> "Tensor":
+        other = self._operand(other, "matmul")
+        if not isinstance(other, Tensor):
+            raise TypeError("matmul: both operands must be tensors or arrays, not a Python number")
+        a, b = self.shape, other.shape
+        if len(a) == 0 or len(b) == 0:
+            raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a} and {b}")
+        k_a = a[-1]
+        k_b = b[0] if len(b) == 1 else b[-2]
+        if k_a != k_b:
+            raise ValueError(f"matmul: shapes {a} and {b} do not align: {k_a} != {k_b}")
+        if len(a) > 2 or len(b) > 2:
+            _check_broadcast("matmul", a[:-2], b[:-2] if len(b) > 1 else ())
+        if self.dtype != other.dtype:
+            if self.dtype.kind == "f" and other.dtype.kind == "f":
+                common = np.promote_types(self.dtype, other.dtype)
+                return L.MatMul.apply(self.astype(common), other.astype(common))
+            raise TypeError(f"matmul: dtypes {self.dtype} and {other.dtype} differ; convert one with .astype()")
+        return L.MatMul.apply(self, other)
+
+    dot = matmul
+
+    # ------------------------------------------------------------------ constructors
+
+    @staticmethod
+    def _make_new(array: Any, requires_grad: bool, dtype: Any, op: str) -> "Tensor":
+        if dtype is not None:
+            array = array.astype(_to_dtype(dtype), copy=False)
+        if requires_grad:
+            _check_float(array.dtype, op)
+        t = Tensor._from_op(array, None)
+        t.requires_grad = bool(requires_grad)
+        return t
+
+    @staticmethod
+    def zeros(*shape, requires_grad: bool = False, device: str | None = None, dtype: Any = None) -> "Tensor":
+        xp = backend.module_for(backend.parse_device(device))
+        return Tensor._make_new(xp.zeros(_shape_arg(shape, "zeros"), dtype=_to_dtype(dtype or np.float32)),
+                                requires_grad, None, "zeros")
+
+    @staticmethod
+    def ones(*shape, requires_grad: bool = False, device: str | None = None, dtype: Any = None) -> "Tensor":
+        xp = backend.module_for(backend.parse_device(device))
+        return Tensor._make_new(xp.ones(_shape_arg(shape, "ones"), dtype=_to_dtype(dtype or np.float32)),
+                                requires_grad, None, "ones")
+
+    @staticmethod
+    def full(shape, fill_value: float, requires_grad: bool = False, device: str | None = None,
+             dtype: Any = None) -> "Tensor":
+        xp = backend.module_for(backend.parse_device(device))
+        shape = _shape_arg((shape,) if isinstance(shape, (tuple, list)) else (shape,), "full")
+        if dtype is None:
+            dtype = np.float32 if isinstance(fill_value, float) else (
+                np.bool_ if isinstance(fill_value, bool) else np.int64)
+        return Tensor._make_new(xp.full(shape, fill_value, dtype=_to_dtype(dtype)), requires_grad, None, "full")
+
+    @staticmethod
+    def rand(*shape, requires_grad: bool = False, device: str | None = None, dtype: Any = None) -> "Tensor":
+        """Uniform on [0, 1), from the seedable generator of the device (manual_seed)."""
+        device = backend.parse_device(device)
+        dtype = _to_dtype(dtype or np.float32)
+        array = backend.generator(device).random(_shape_arg(shape, "rand"), dtype=dtype)
+        return Tensor._make_new(array, requires_grad, None, "rand")
+
+    @staticmethod
+    def randn(*shape, requires_grad: bool = False, device: str | None = None, dtype: Any = None) -> "Tensor":
+        """Standard normal, from the seedable generator of the device (manual_seed)."""
+        device = backend.parse_device(device)
+        dtype = _to_dtype(dtype or np.float32)
+        array = backend.generator(device).standard_normal(_shape_arg(shape, "randn"), dtype=dtype)
+        return Tensor._make_new(array, requires_grad, None, "randn")
+
+    @staticmethod
+    def uniform(*shape, low: float = 0.0, high: float = 1.0, requires_grad: bool = False,
+                device: str | None = None, dtype: Any = None) -> "Tensor":
+        """Uniform on [low, high)."""
+        device = backend.parse_device(device)
+        dtype = _to_dtype(dtype or np.float32)
+        array = backend.generator(device).uniform(low, high, _shape_arg(shape, "uniform")).astype(dtype)
+        return Tensor._make_new(array, requires_grad, None, "uniform")
+
+    @staticmethod
+    def arange(start: float, stop: float | None = None, step: float = 1, requires_grad: bool = False,
+               device: str | None = None, dtype: Any = None) -> "Tensor":
+        """Like range(); int64 for int arguments, float32 otherwise."""
+        if stop is None:
+            start, stop = 0, start
+        if dtype is None:
+            ints = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
+            dtype = np.int64 if ints else np.float32
+        xp = backend.module_for(backend.parse_device(device))
+        return Tensor._make_new(xp.arange(start, stop, step, dtype=_to_dtype(dtype)), requires_grad, None, "arange")
+
+    @staticmethod
+    def eye(n: int, m: int | None = None, requires_grad: bool = False, device: str | None = None,
+            dtype: Any = None) -> "Tensor":
+        xp = backend.module_for(backend.parse_device(device))
+        return Tensor._make_new(xp.eye(n, m, dtype=_to_dtype(dtype or np.float32)), requires_grad, None, "eye")
+
+    @staticmethod
+    def zeros_like(t: "Tensor", requires_grad: bool = False, dtype: Any = None) -> "Tensor":
+        return Tensor.zeros(t.shape, requires_grad=requires_grad, device=t.device, dtype=dtype or t.dtype)
+
+    @staticmethod
+    def ones_like(t: "Tensor", requires_grad: bool = False, dtype: Any = None) -> "Tensor":
+        return Tensor.ones(t.shape, requires_grad=requires_grad, device=t.device, dtype=dtype or t.dtype)
+
+    @staticmethod
+    def cat(tensors: Sequence["Tensor"], axis: int = 0, *, dim: int | None = None) -> "Tensor":
+        """Join tensors along an existing axis; all other axes must match."""
+        tensors = _tensor_list(tensors, "cat")
+        first = tensors[0]
+        axis = _axes(_pick(axis, dim, "axis", "dim", 0), first.ndim, "cat")
+        if first.ndim == 0:
+            raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
+        for t in tensors[1:]:
+            if t.ndim != first.ndim or any(s != o for i, (s, o) in enumerate(zip(t.shape, first.shape)) if i != axis):
+                raise ValueError(f"cat: shapes {first.shape} and {t.shape} differ outside axis {axis}")
+        kinds = {t.dtype for t in tensors}
+        if len(kinds) > 1:
+            common = np.result_type(*kinds)
+            tensors = [t.astype(common) for t in tensors]
+        return M.Cat.apply(*tensors, axis=axis)
+
+    @staticmethod
+    def stack(tensors: Sequence["Tensor"], axis: int = 0, *, dim: int | None = None) -> "Tensor":
+        """Join same-shaped tensors along a new axis (unsqueeze each, then cat)."""
+        tensors = _tensor_list(tensors, "stack")
+        shape = tensors[0].shape
+        for t in tensors[1:]:
+            if t.shape != shape:
+                raise ValueError(f"stack: all tensors must have the same shape, got {shape} and {t.shape}")
+        axis = _axes(_pick(axis, dim, "axis", "dim", 0), len(shape) + 1, "stack")
+        return Tensor.cat([t.unsqueeze(axis) for t in tensors], axis=axis)
+
+
+# ----------------------------------------------------------------------------- module-level helpers
+
+def _check_broadcast(op: str, a: tuple, b: tuple) -> None:
+    """Raise ValueError when shapes a and b do not broadcast (NumPy's rule, from the right)."""
+    for x, y in zip(reversed(a), reversed(b)):
+        if x != y and x != 1 and y != 1:
+            raise ValueError(f"{op}: shapes {tuple(a)} and {tuple(b)} cannot be broadcast together "
+                             f"({x} != {y})")
+
+
+def _tensor_list(tensors: Any, op: str) -> list:
+    if isinstance(tensors, Tensor) or not isinstance(tensors, Iterable):
+        raise TypeError(f"{op}: expected a list or tuple of tensors, got {type(tensors).__name__}")
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError(f"{op}: expected a non-empty list of tensors")
+    devices = {t.device for t in tensors}
+    if len(devices) > 1:
+        raise RuntimeError(f"{op}: expected all tensors on the same device, found {' and '.join(sorted(devices))}")
+    return tensors
+
+
+def _convert_index(index: Any, t: Tensor) -> Any:
+    """Turn Tensors and lists inside an index into raw arrays on the tensor's device."""
+    parts = index if isinstance(index, tuple) else (index,)
+    out = []
+    for p in parts:
+        if isinstance(p, Tensor):
+            if p.dtype.kind not in "iub":
+                raise IndexError(f"getitem: tensors used as indices must be integer or bool, got {p.dtype}")
+            if p.device != t.device:
+                raise RuntimeError(f"getitem: the index is on {p.device} but the tensor is on {t.device}")
+            p = p.data
+        elif isinstance(p, list):
+            p = backend.xp(t.data).asarray(p)
+            if p.size == 0:
+                p = p.astype(np.int64)
+        elif isinstance(p, np.ndarray) and t.device != "cpu":
+            p = backend.to_device(p, t.device)
+        elif isinstance(p, (float, np.floating)):
+            raise IndexError(f"getitem: only integers, slices, None, ..., and integer or bool arrays are "
+                             f"valid indices, got the float {p!r}")
+        out.append(p)
+    return tuple(out) if isinstance(index, tuple) else out[0]
+
+
+def _describe_index(index: Any) -> str:
+    parts = index if isinstance(index, tuple) else (index,)
+    shown = [f"array{tuple(p.shape)}" if hasattr(p, "shape") and getattr(p, "ndim", 0) else repr(p) for p in parts]
+    return "[" + ", ".join(shown) + "]"
+
+
+def where(condition: Any, x: Any, y: Any) -> Tensor:
+    """Elementwise x where condition is true, else y; gradients flow to x and y only where chosen."""
+    cond = condition.data if isinstance(condition, Tensor) else condition
+    if isinstance(condition, Tensor) and condition.dtype != np.bool_:
+        cond = cond != 0
+    ref = x if isinstance(x, Tensor) else y
+    if not isinstance(ref, Tensor):
+        ref = Tensor(x)
+        x = ref
+    x = ref._operand(x, "where")
+    y = ref._operand(y, "where")
+    if not hasattr(cond, "shape"):
+        cond = backend.xp(ref.data).asarray(cond, dtype=bool)
+    tensors = [v for v in (x, y) if isinstance(v, Tensor)]
+    if isinstance(condition, Tensor) and condition.device != ref.device:
+        raise RuntimeError(f"where: condition is on {condition.device} but the values are on {ref.device}")
+    shapes = [cond.shape] + [v.shape for v in tensors]
+    for s in shapes[1:]:
+        _check_broadcast("where", shapes[0], s)
+    if len(tensors) == 2:
+        _check_broadcast("where", tensors[0].shape, tensors[1].shape)
+        if tensors[0].dtype != tensors[1].dtype and "f" in (tensors[0].dtype.kind, tensors[1].dtype.kind):
+            common = np.result_type(tensors[0].dtype, tensors[1].dtype)
+            x, y = x.astype(common), y.astype(common)
+    return E.Where.apply(cond, x, y)
+
+
+def zeros_like(t: Tensor, **kwargs) -> Tensor:
+    return Tensor.zeros_like(t, **kwargs)
+
+
+def ones_like(t: Tensor, **kwargs) -> Tensor:
+    return Tensor.ones_like(t, **kwargs)
+
+
+autograd.Tensor = Tensor   # Function.apply wraps its results in this class

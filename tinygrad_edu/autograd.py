@@ -210,8 +210,8 @@ def unbroadcast(grad: Any, shape: tuple) -> Any:
 
 def _fit_gradient(node: Context, index: int, grad: Any, parent: Any) -> Any:
     """Check one gradient returned by `node.backward`, un-broadcast it and match the dtype."""
-    if not hasattr(grad, "shape"):
-        grad = backend.xp(parent.data).asarray(grad, dtype=parent.data.dtype)
+    if type(grad) is not np.ndarray and not backend.is_device_array(grad):
+        grad = backend.xp(parent.data).asarray(grad, dtype=parent.data.dtype)   # a number or 0-d scalar
     shape = parent.data.shape
     if grad.shape != shape:
         fitted = unbroadcast(grad, shape)
@@ -237,7 +237,10 @@ def _accumulate(tensor: Any, grad: Any) -> None:
             grad = grad.copy()
         tensor.grad = Tensor._from_op(grad, None)
     else:
-        tensor.grad = Tensor._from_op(tensor.grad.data + grad, None)
+        total = tensor.grad.data + grad
+        if type(total) is not np.ndarray and not backend.is_device_array(total):
+            total = np.asarray(total)       # 0-d + 0-d gives a NumPy scalar
+        tensor.grad = Tensor._from_op(total, None)
 
 
 def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:

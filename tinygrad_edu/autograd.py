@@ -137,22 +137,18 @@ class Function(Context):
         for a in args:
             if isinstance(a, Tensor):
                 data = a.data
-                if array_type is None:
+                if array_type is not type(data):
+                    if array_type is not None:
+                        _raise_device_mismatch(cls, args)
                     array_type = type(data)
-                elif type(data) is not array_type:
-                    devices = sorted({t.device for t in args if isinstance(t, Tensor)})
-                    raise RuntimeError(
-                        f"{cls.__name__}: expected all tensors to be on the same device, "
-                        f"but found tensors on {' and '.join(devices)}; move them with .to(device)"
-                    )
                 arrays.append(data)
                 needs.append(a.requires_grad)
             else:
                 arrays.append(a)
                 needs.append(False)
         out = cls.forward(ctx, *arrays, **kwargs)
-        if type(out) is not np.ndarray and not backend.is_device_array(out):
-            out = np.asarray(out)           # numpy turns 0-d results into scalars
+        if type(out) is not array_type and type(out) is not np.ndarray:
+            out = np.asarray(out)           # NumPy turns 0-d results into scalars: keep arrays
         if _grad_enabled and True in needs:
             ctx.parents = args
             ctx.needs_input_grad = tuple(needs)
@@ -163,29 +159,42 @@ class Function(Context):
         return f"<{type(self).__name__}>"
 
 
+def _raise_device_mismatch(fn: type, args: tuple) -> None:
+    devices = sorted({a.device for a in args if isinstance(a, Tensor)})
+    raise RuntimeError(
+        f"{fn.__name__}: expected all tensors to be on the same device, but found tensors on "
+        f"{' and '.join(devices)}; move them with .to(device)"
+    )
+
+
 # ----------------------------------------------------------------------------- the backward pass
 
 def topological_order(root: Context) -> list:
     """Nodes reachable from `root` through inputs that need a gradient, each before its inputs.
 
-    Depth-first search with an explicit stack, so a chain of a million nodes is fine.
+    Depth-first search with an explicit stack instead of recursion, so a chain of a million
+    nodes is fine. A node is pushed twice: (node, False) asks to expand its inputs, and
+    (node, True), pushed below them, appends the node once all its inputs are done.
     """
     order = []
-    visited = {root}
-    stack = [(root, iter(root.parents), iter(root.needs_input_grad))]
+    expanded = set()
+    stack = [(root, False)]
+    push, pop = stack.append, stack.pop
     while stack:
-        node, parents, needs = stack[-1]
-        for parent, need in zip(parents, needs):
+        node, inputs_done = pop()
+        if inputs_done:
+            order.append(node)          # post-order: every input's node is already in
+            continue
+        if node in expanded:
+            continue
+        expanded.add(node)
+        push((node, True))
+        for parent, need in zip(node.parents, node.needs_input_grad):
             if need:
                 fn = parent.grad_fn
-                if fn is not None and fn not in visited:
-                    visited.add(fn)
-                    stack.append((fn, iter(fn.parents), iter(fn.needs_input_grad)))
-                    break
-        else:
-            stack.pop()
-            order.append(node)     # post-order: every input's node comes before this one
-    order.reverse()
+                if fn is not None and fn not in expanded:
+                    push((fn, False))
+    order.reverse()                     # the root first, the leaves' consumers last
     return order
 
 
@@ -208,21 +217,22 @@ def unbroadcast(grad: Any, shape: tuple) -> Any:
     return grad.sum(axis=tuple(axes)).reshape(shape) if axes else grad.reshape(shape)
 
 
-def _fit_gradient(node: Context, index: int, grad: Any, parent: Any) -> Any:
+def _fit_gradient(node: Context, parent: Any, grad: Any) -> Any:
     """Check one gradient returned by `node.backward`, un-broadcast it and match the dtype."""
+    data = parent.data
+    index = next(i for i, p in enumerate(node.parents) if p is parent)
     if type(grad) is not np.ndarray and not backend.is_device_array(grad):
-        grad = backend.xp(parent.data).asarray(grad, dtype=parent.data.dtype)   # a number or 0-d scalar
-    shape = parent.data.shape
-    if grad.shape != shape:
-        fitted = unbroadcast(grad, shape)
+        grad = backend.xp(data).asarray(grad, dtype=data.dtype)   # a number or a 0-d NumPy scalar
+    if grad.shape != data.shape:
+        fitted = unbroadcast(grad, data.shape)
         if fitted is None:
             raise RuntimeError(
                 f"{type(node).__name__}.backward returned a gradient of shape {tuple(grad.shape)} "
-                f"for input {index}, which has shape {tuple(shape)}"
+                f"for input {index}, which has shape {tuple(data.shape)}"
             )
         grad = fitted
-    if grad.dtype != parent.data.dtype:
-        grad = grad.astype(parent.data.dtype)
+    if grad.dtype != data.dtype:
+        grad = grad.astype(data.dtype)
     return grad
 
 
@@ -232,26 +242,31 @@ def _accumulate(tensor: Any, grad: Any) -> None:
     A gradient array may be shared with another leaf (Add hands the same array to both
     inputs): treat `.grad.data` as read-only, as the optimizers do.
     """
+    if type(grad) is not np.ndarray and not backend.is_device_array(grad):
+        grad = np.asarray(grad)             # 0-d + 0-d gives a NumPy scalar
     if tensor.grad is None:
-        if grad.base is not None:   # a view (e.g. broadcast_to from Sum): store a real array
+        if grad.base is not None:           # a view (e.g. broadcast_to from Sum): store a real array
             grad = grad.copy()
         tensor.grad = Tensor._from_op(grad, None)
     else:
-        total = tensor.grad.data + grad
-        if type(total) is not np.ndarray and not backend.is_device_array(total):
-            total = np.asarray(total)       # 0-d + 0-d gives a NumPy scalar
-        tensor.grad = Tensor._from_op(total, None)
+        tensor.grad = Tensor._from_op(tensor.grad.data + grad, None)
 
 
 def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
-    """Backpropagate `grad` (an array shaped like root) from `root` to every leaf."""
+    """Backpropagate `grad` (an array shaped like root) from `root` to every leaf.
+
+    `grads` holds the gradient flowing into each node (keyed by the node) and into each
+    leaf (keyed by the leaf Tensor); contributions from several consumers are added up
+    there, and the leaves' .grad are written once at the end.
+    """
     if root.grad_fn is None:
         _accumulate(root, grad)
         return
     grads = {root.grad_fn: grad}
+    leaves = []
     for node in topological_order(root.grad_fn):
         grad = grads.pop(node, None)
-        if grad is None:           # every path into this node returned None: nothing flows
+        if grad is None:                # every path into this node returned None: nothing flows
             if not retain_graph:
                 node.release()
             continue
@@ -268,20 +283,29 @@ def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
         input_grads = node.backward(node, grad)
         if type(input_grads) is not tuple:
             input_grads = tuple(input_grads) if isinstance(input_grads, list) else (input_grads,)
-        if len(input_grads) != len(node.parents):
+        parents = node.parents
+        if len(input_grads) != len(parents):
             raise RuntimeError(
                 f"{type(node).__name__}.backward returned {len(input_grads)} gradient(s), "
-                f"but forward had {len(node.parents)} input(s): return one per input (None for no gradient)"
+                f"but forward had {len(parents)} input(s): return one per input (None for no gradient)"
             )
-        for i, (parent, need, g) in enumerate(zip(node.parents, node.needs_input_grad, input_grads)):
+        for parent, need, g in zip(parents, node.needs_input_grad, input_grads):
             if not need or g is None:
                 continue
-            g = _fit_gradient(node, i, g, parent)
-            fn = parent.grad_fn
-            if fn is None:
-                _accumulate(parent, g)
+            data = parent.data
+            if getattr(g, "shape", None) != data.shape or g.dtype != data.dtype:
+                g = _fit_gradient(node, parent, g)          # un-broadcast, check, match dtype
+            key = parent.grad_fn
+            if key is None:                                 # a leaf: keyed by the tensor itself
+                key = parent
+            previous = grads.get(key)
+            if previous is None:
+                grads[key] = g
+                if key is parent:
+                    leaves.append(parent)
             else:
-                previous = grads.get(fn)
-                grads[fn] = g if previous is None else previous + g
+                grads[key] = previous + g
         if not retain_graph:
-            node.release()
+            node.saved_tensors = None                       # release: a second backward is an error
+    for leaf in leaves:
+        _accumulate(leaf, grads[leaf])

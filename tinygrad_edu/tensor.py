@@ -335,6 +335,14 @@ class Tensor:
                         "a number or an array)")
 
     def _binary(self, fn: type, other: Any, op: str, reverse: bool = False) -> "Tensor":
+        if isinstance(other, Tensor):
+            a, b = self.data, other.data
+            if a.dtype is b.dtype and a.shape == b.shape:          # the common case: nothing to check
+                return fn.apply(other, self) if reverse else fn.apply(self, other)
+        return self._binary_checked(fn, other, op, reverse)
+
+    def _binary_checked(self, fn: type, other: Any, op: str, reverse: bool) -> "Tensor":
+        """A binary op whose operands need a conversion, a dtype promotion or a shape check."""
         other = self._operand(other, op)
         a, b = (other, self) if reverse else (self, other)
         if isinstance(a, Tensor) and isinstance(b, Tensor):
@@ -344,7 +352,7 @@ class Tensor:
                     a = a.astype(b.dtype)
                 else:
                     b = b.astype(a.dtype)
-            elif a.data.shape != b.data.shape:
+            if a.data.shape != b.data.shape:
                 _check_broadcast(op, a.shape, b.shape)
         elif isinstance(other, float) and self.dtype.kind != "f":
             if reverse:

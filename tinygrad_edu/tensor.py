@@ -221,8 +221,10 @@ class Tensor:
     __hash__ = object.__hash__         # == is elementwise, so hash by identity
 
     def __repr__(self) -> str:
-        body = np.array2string(self.numpy(), separator=", ", prefix="Tensor(", precision=4,
-                               threshold=1000, edgeitems=3)
+        values = self.numpy()
+        fixed = values.dtype.kind == "f" and values.size and not np.all(values == np.round(values))
+        body = np.array2string(values, separator=", ", prefix="Tensor(", precision=4, threshold=1000,
+                               edgeitems=3, floatmode="fixed" if fixed else "maxprec")
         extras = []
         if self.device != "cpu":
             extras.append(f"device='{self.device}'")

@@ -344,6 +344,12 @@ def test_dtype_compares_equal_to_numpy_dtype():
     assert Tensor([1]).dtype == np.int64
 
 
+def test_dtype_compares_equal_to_module_dtype_names():
+    assert Tensor([1.0]).dtype == tinygrad_edu.float32
+    assert Tensor([1]).dtype == tinygrad_edu.int64
+    assert Tensor(np.array([1.0])).dtype == tinygrad_edu.float64
+
+
 def test_device_is_cpu():
     assert Tensor([1.0]).device == "cpu"
     assert Tensor.zeros(2).device == "cpu"
@@ -422,7 +428,9 @@ def test_repr_shows_a_non_default_dtype():
     assert repr(Tensor([1, 2], dtype="int32")) == "Tensor([1, 2], dtype=int32)"
 
 
-@pytest.mark.parametrize("data", [[1, 2], [True, False], [[1.0, 2.0], [3.0, 4.0]], [[1, 2, 3]]])
+@pytest.mark.parametrize("data", [
+    [1, 2], [True, False], [[1.0, 2.0], [3.0, 4.0]], [[1, 2, 3]], 2.0, 3, [-1.0, 2.0], [[-1, 20], [3, 4]],
+])
 def test_repr_matches_torch_for_default_dtypes(data):
     assert repr(Tensor(data)) == repr(torch.tensor(data)).replace("tensor(", "Tensor(")
 
@@ -551,6 +559,10 @@ def test_flatten_matches_torch(args):
     assert_same(Tensor(data).flatten(*args), torch.tensor(data).flatten(*args))
 
 
+def test_flatten_of_a_zero_dim_tensor_gives_one_element_like_torch():
+    assert_same(Tensor(2.0).flatten(), torch.tensor(2.0).flatten())
+
+
 def test_flatten_takes_start_dim_end_dim_keywords():
     assert Tensor.zeros(2, 3, 4).flatten(start_dim=0, end_dim=1).shape == (6, 4)
 
@@ -650,6 +662,7 @@ INDEXES = {
     "ellipsis": lambda lib: (Ellipsis, 1),
     "ellipsis_none": lambda lib: (0, Ellipsis, None),
     "int_list": lambda lib: [0, 2, 2],
+    "bool_list": lambda lib: [True, False, True],
     "int_list_second_axis": lambda lib: (slice(None), [3, 0]),
     "numpy_int_array": lambda lib: np.array([2, 0]) if lib == "ours" else torch.tensor([2, 0]),
     "int_tensor": lambda lib: Tensor([2, 1]) if lib == "ours" else torch.tensor([2, 1]),
@@ -739,6 +752,10 @@ def test_moving_to_cpu_keeps_values_dtype_and_device(move):
     assert moved.device == "cpu"
     assert moved.dtype == np.float64
     assert moved.tolist() == [1.0, 2.0]
+
+
+def test_to_with_a_dtype_converts_like_torch():
+    assert_same(Tensor([1.5, 2.0]).to(dtype="float64"), torch.tensor([1.5, 2.0]).to(dtype=torch.float64))
 
 
 def test_to_cpu_keeps_the_graph():

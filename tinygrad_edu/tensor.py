@@ -25,14 +25,38 @@ DEFAULT_FLOAT = np.dtype(np.float32)
 
 # ----------------------------------------------------------------------------- argument helpers
 
-def _shape_arg(shape: tuple, op: str) -> tuple:
-    """Accept a shape as separate ints (2, 3) or as one tuple/list ((2, 3),)."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
+def _int_tuple(values: tuple, op: str, what: str = "a shape") -> tuple:
+    """Accept ints given separately (2, 3) or as one tuple/list ((2, 3),)."""
+    if len(values) == 1 and isinstance(values[0], (tuple, list)):
+        values = tuple(values[0])
+    for v in values:
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+            raise TypeError(f"{op}: {what} must be ints, got {values!r}")
+    return tuple(int(v) for v in values)
+
+
+def _shape_arg(shape: tuple, op: str, allow_minus_one: bool = False) -> tuple:
+    """A shape given as separate ints (2, 3) or as one tuple ((2, 3),); sizes must be >= 0."""
+    shape = _int_tuple(shape, op)
     for s in shape:
-        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
-            raise TypeError(f"{op}: a shape must be ints, got {shape!r}")
+        if s < 0 and not (allow_minus_one and s == -1):
+            raise ValueError(f"{op}: sizes cannot be negative, got shape {shape!r}")
     return tuple(int(s) for s in shape)
+
+
+def _int_arg(value: Any, name: str, op: str) -> int:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+        raise TypeError(f"{op}: {name} must be an int, got {type(value).__name__} {value!r}")
+    if value < 0:
+        raise ValueError(f"{op}: {name} cannot be negative, got {value}")
+    return int(value)
+
+
+def _wrap(data: Any) -> "Tensor":
+    """A Tensor (outside the graph) around a result that NumPy may have turned into a scalar."""
+    if not isinstance(data, np.ndarray) and not backend.is_device_array(data):
+        data = np.asarray(data)
+    return Tensor._from_op(data, None)
 
 
 def _pick(value: Any, alias: Any, name: str, alias_name: str, default: Any) -> Any:
@@ -254,6 +278,8 @@ class Tensor:
             g = backend.xp(self.data).ones(self.shape, dtype=self.dtype)
         else:
             g = grad.data if isinstance(grad, Tensor) else grad
+            if isinstance(g, (str, bytes, dict, set)) or g is None:
+                raise TypeError(f"backward: grad must be a Tensor or an array, got {type(g).__name__}")
             if backend.device_of(g) != self.device:
                 if isinstance(g, np.ndarray) or backend.is_device_array(g):
                     raise RuntimeError(f"backward: grad is on {backend.device_of(g)} but the tensor "
@@ -399,7 +425,7 @@ class Tensor:
                 raise RuntimeError(f"{op}: expected both tensors on the same device, found {self.device} "
                                    f"and {other.device}")
             _check_broadcast(op, self.shape, other.shape)
-        return Tensor._from_op(compare(self.data, b), None)
+        return _wrap(compare(self.data, b))
 
     def __lt__(self, other): return self._compare(other, "lt", lambda a, b: a < b)
     def __le__(self, other): return self._compare(other, "le", lambda a, b: a <= b)
@@ -416,8 +442,8 @@ class Tensor:
     def __and__(self, other): return self._compare(other, "and", lambda a, b: a & b)
     def __or__(self, other):  return self._compare(other, "or", lambda a, b: a | b)
 
-    def any(self) -> "Tensor": return Tensor._from_op(self.data.any(), None)
-    def all(self) -> "Tensor": return Tensor._from_op(self.data.all(), None)
+    def any(self) -> "Tensor": return _wrap(self.data.any())
+    def all(self) -> "Tensor": return _wrap(self.data.all())
 
     # ------------------------------------------------------------------ elementwise functions
 
@@ -516,18 +542,17 @@ class Tensor:
         if isinstance(axis, tuple):
             raise TypeError(f"{op}: axis must be a single int or None")
         keepdims = bool(_pick(keepdims, keepdim, "keepdims", "keepdim", False))
-        out = func(self.data, axis=axis, keepdims=keepdims).astype(np.int64)
-        return Tensor._from_op(out, None)
+        return _wrap(func(self.data, axis=axis, keepdims=keepdims).astype(np.int64))
 
     def _check_nonempty(self, op: str) -> None:
         if self.data.size == 0:
             raise ValueError(f"{op}: cannot reduce an empty tensor of shape {self.shape}")
 
-    def softmax(self, axis=-1, *, dim=None) -> "Tensor":
+    def softmax(self, axis=None, *, dim=None) -> "Tensor":
         axis = _axes(_pick(axis, dim, "axis", "dim", -1), self.ndim, "softmax")
         return N.Softmax.apply(self._floating("softmax"), axis=axis)
 
-    def log_softmax(self, axis=-1, *, dim=None) -> "Tensor":
+    def log_softmax(self, axis=None, *, dim=None) -> "Tensor":
         axis = _axes(_pick(axis, dim, "axis", "dim", -1), self.ndim, "log_softmax")
         return N.LogSoftmax.apply(self._floating("log_softmax"), axis=axis)
 
@@ -537,7 +562,7 @@ class Tensor:
     # ------------------------------------------------------------------ movement
 
     def reshape(self, *shape) -> "Tensor":
-        shape = _shape_arg(shape, "reshape")
+        shape = _shape_arg(shape, "reshape", allow_minus_one=True)
         known = 1
         unknown = [i for i, s in enumerate(shape) if s == -1]
         for s in shape:
@@ -581,7 +606,7 @@ class Tensor:
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     def permute(self, *dims) -> "Tensor":
-        dims = _shape_arg(dims, "permute")
+        dims = _int_tuple(dims, "permute", "the axes")
         if len(dims) != self.ndim or sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
             raise ValueError(f"permute: {dims} is not an ordering of the {self.ndim} axes of a tensor "
                              f"of shape {self.shape}")
@@ -599,7 +624,7 @@ class Tensor:
         return self.permute(tuple(order))
 
     def expand(self, *shape) -> "Tensor":
-        shape = _shape_arg(shape, "expand")
+        shape = _shape_arg(shape, "expand", allow_minus_one=True)
         if len(shape) < self.ndim:
             raise ValueError(f"expand: the target shape {shape} has fewer dimensions than the "
                              f"tensor's shape {self.shape}")
@@ -623,8 +648,10 @@ class Tensor:
         if len(pad) % 2 or len(pad) // 2 > self.ndim:
             raise ValueError(f"pad: expected an even number of values, two per axis and at most "
                              f"{2 * self.ndim} for a tensor of shape {self.shape}, got {pad}")
-        if any((not isinstance(p, (int, np.integer))) or p < 0 for p in pad):
-            raise ValueError(f"pad: padding sizes must be non-negative ints, got {pad}")
+        if any(not isinstance(p, (int, np.integer)) or isinstance(p, bool) for p in pad):
+            raise TypeError(f"pad: padding sizes must be ints, got {pad}")
+        if any(p < 0 for p in pad):
+            raise ValueError(f"pad: padding sizes cannot be negative, got {pad}")
         widths = [(0, 0)] * self.ndim
         for i in range(len(pad) // 2):
             widths[self.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
@@ -651,8 +678,10 @@ class Tensor:
         k_b = b[0] if len(b) == 1 else b[-2]
         if k_a != k_b:
             raise ValueError(f"matmul: shapes {a} and {b} do not align: {k_a} != {k_b}")
-        if len(a) > 2 or len(b) > 2:
-            _check_broadcast("matmul", a[:-2], b[:-2] if len(b) > 1 else ())
+        for x, y in zip(reversed(a[:-2]), reversed(b[:-2])):
+            if x != y and x != 1 and y != 1:
+                raise ValueError(f"matmul: the batch axes of shapes {a} and {b} cannot be broadcast "
+                                 f"together ({x} != {y})")
         if self.dtype != other.dtype:
             if self.dtype.kind == "f" and other.dtype.kind == "f":
                 common = np.promote_types(self.dtype, other.dtype)
@@ -736,6 +765,8 @@ class Tensor:
     @staticmethod
     def eye(n: int, m: int | None = None, requires_grad: bool = False, device: str | None = None,
             dtype: Any = None) -> "Tensor":
+        n = _int_arg(n, "n", "eye")
+        m = None if m is None else _int_arg(m, "m", "eye")
         xp = backend.module_for(backend.parse_device(device))
         return Tensor._make_new(xp.eye(n, m, dtype=_to_dtype(dtype or np.float32)), requires_grad, None, "eye")
 
@@ -748,7 +779,7 @@ class Tensor:
         return Tensor.ones(t.shape, requires_grad=requires_grad, device=t.device, dtype=dtype or t.dtype)
 
     @staticmethod
-    def cat(tensors: Sequence["Tensor"], axis: int = 0, *, dim: int | None = None) -> "Tensor":
+    def cat(tensors: Sequence["Tensor"], axis: int | None = None, *, dim: int | None = None) -> "Tensor":
         """Join tensors along an existing axis; all other axes must match."""
         tensors = _tensor_list(tensors, "cat")
         first = tensors[0]
@@ -765,7 +796,7 @@ class Tensor:
         return M.Cat.apply(*tensors, axis=axis)
 
     @staticmethod
-    def stack(tensors: Sequence["Tensor"], axis: int = 0, *, dim: int | None = None) -> "Tensor":
+    def stack(tensors: Sequence["Tensor"], axis: int | None = None, *, dim: int | None = None) -> "Tensor":
         """Join same-shaped tensors along a new axis (unsqueeze each, then cat)."""
         tensors = _tensor_list(tensors, "stack")
         shape = tensors[0].shape

@@ -442,11 +442,13 @@ def test_user_function_output_has_the_user_class_as_grad_fn():
     assert out.grad_fn.parents[0] is x
 
 
-def test_user_function_saved_tensors_are_the_arrays_given_to_save_for_backward():
+def test_saved_tensors_are_the_arrays_given_to_save_for_backward():
     x = Tensor([1.0, 2.0], requires_grad=True)
-    out = Cube.apply(x)
-    (saved,) = out.grad_fn.saved_tensors
-    assert saved is x.data
+    y = SavesATemporary.apply(x)
+    saved = y.grad_fn.saved_tensors
+    assert len(saved) == 1
+    assert saved[0] is y.grad_fn.temporary_ref()
+    np.testing.assert_array_equal(saved[0], [2.0, 4.0])
 
 
 def test_non_tensor_keyword_arguments_of_apply_reach_forward():

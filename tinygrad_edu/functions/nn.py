@@ -111,3 +111,131 @@ class CrossEntropy(Function):
             return g * grad[:, None], None
         scale = grad / p.shape[0] if ctx.reduction == "mean" else grad
         return g * scale, None
+
+
+# ----------------------------------------------------------------------------- layers
+
+class Linear(Function):
+    """Y = X Wᵀ + b, W of shape (out, in) as in torch.nn.Linear;
+    dL/dX = G W,  dL/dW = Gᵀ X,  dL/db = Σ_rows G.
+
+    Fused for speed: one node instead of Permute, MatMul and Add. X may have leading axes.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None):
+        ctx.save_for_backward(x, weight)
+        y = x @ weight.T
+        if bias is not None:
+            y += bias                      # y is a fresh array: adding in place is safe
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need_x, need_w = ctx.needs_input_grad[:2]
+        rows = grad.reshape(-1, grad.shape[-1])
+        grad_x = grad @ weight if need_x else None
+        grad_w = rows.T @ x.reshape(-1, x.shape[-1]) if need_w else None
+        grad_b = rows.sum(axis=0) if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2] else None
+        return grad_x, grad_w, grad_b
+
+
+def _windows(x, kh, kw, stride, dilation, out_h, out_w):
+    """A strided view (N, C, out_h, out_w, kh, kw) of every kernel window of x (no copy)."""
+    n, c = x.shape[:2]
+    sn, sc, sh, sw = x.strides
+    return xp(x).lib.stride_tricks.as_strided(
+        x, shape=(n, c, out_h, out_w, kh, kw),
+        strides=(sn, sc, sh * stride[0], sw * stride[1], sh * dilation[0], sw * dilation[1]))
+
+
+def _out_size(size, k, stride, padding, dilation):
+    return (size + 2 * padding - dilation * (k - 1) - 1) // stride + 1
+
+
+class Conv2d(Function):
+    """Y[n, o] = b[o] + Σ_c W[o, c] ⋆ X[n, c]  (cross-correlation, as in torch.nn.Conv2d).
+
+    im2col: every kernel window of the padded input becomes a row, and the convolution is
+    one matrix product of those rows with the flattened kernels. Backward: dW is the
+    product of the incoming gradient with the same rows; dX puts each row's gradient back
+    where its window came from (col2im), one kernel offset at a time.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
+        m = xp(x)
+        kh, kw = weight.shape[2:]
+        out_h = _out_size(x.shape[2], kh, stride[0], padding[0], dilation[0])
+        out_w = _out_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
+        if padding != (0, 0):
+            x = m.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
+        cols = _windows(x, kh, kw, stride, dilation, out_h, out_w)
+        y = m.tensordot(cols, weight, axes=((1, 4, 5), (1, 2, 3)))      # (N, out_h, out_w, O)
+        if bias is not None:
+            y += bias
+        ctx.save_for_backward(x, weight)
+        ctx.geometry = (stride, padding, dilation, out_h, out_w)
+        return m.ascontiguousarray(y.transpose(0, 3, 1, 2))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors                 # x is the padded input
+        stride, padding, dilation, out_h, out_w = ctx.geometry
+        m = xp(x)
+        needs = ctx.needs_input_grad
+        kh, kw = weight.shape[2:]
+        grad_x = grad_w = grad_b = None
+        if needs[1]:
+            cols = _windows(x, kh, kw, stride, dilation, out_h, out_w)
+            grad_w = m.tensordot(grad, cols, axes=((0, 2, 3), (0, 2, 3)))    # (O, C, kh, kw)
+        if len(needs) > 2 and needs[2]:
+            grad_b = grad.sum(axis=(0, 2, 3))
+        if needs[0]:
+            grad_cols = m.tensordot(grad, weight, axes=((1,), (0,)))         # (N, oh, ow, C, kh, kw)
+            grad_cols = grad_cols.transpose(0, 3, 1, 2, 4, 5)
+            grad_x = m.zeros(x.shape, dtype=grad.dtype)
+            for i in range(kh):
+                for j in range(kw):
+                    r, c = i * dilation[0], j * dilation[1]
+                    grad_x[:, :, r:r + stride[0] * out_h:stride[0], c:c + stride[1] * out_w:stride[1]] += \
+                        grad_cols[:, :, :, :, i, j]
+            ph, pw = padding
+            grad_x = grad_x[:, :, ph:x.shape[2] - ph, pw:x.shape[3] - pw]
+        return grad_x, grad_w, grad_b
+
+
+class MaxPool2d(Function):
+    """Y[n, c, i, j] = max over the kernel window at (i, j);  the gradient goes to the
+    window's maximum (the first one on ties, as in PyTorch). Padding counts as -inf."""
+
+    @staticmethod
+    def forward(ctx, x, kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1)):
+        m = xp(x)
+        kh, kw = kernel_size
+        out_h = _out_size(x.shape[2], kh, stride[0], padding[0], dilation[0])
+        out_w = _out_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
+        if padding != (0, 0):
+            x = m.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2), constant_values=-m.inf)
+        cols = _windows(x, kh, kw, stride, dilation, out_h, out_w)
+        cols = cols.reshape(cols.shape[:4] + (kh * kw,))
+        winner = cols.argmax(axis=-1)
+        y = m.take_along_axis(cols, winner[..., None], axis=-1)[..., 0]
+        ctx.save_for_backward(winner)
+        ctx.geometry = (x.shape, kernel_size, stride, padding, dilation, out_h, out_w)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (winner,) = ctx.saved_tensors
+        padded_shape, (kh, kw), stride, padding, dilation, out_h, out_w = ctx.geometry
+        m = xp(grad)
+        grad_x = m.zeros(padded_shape, dtype=grad.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                r, c = i * dilation[0], j * dilation[1]
+                grad_x[:, :, r:r + stride[0] * out_h:stride[0], c:c + stride[1] * out_w:stride[1]] += \
+                    m.where(winner == i * kw + j, grad, 0)
+        ph, pw = padding
+        return grad_x[:, :, ph:padded_shape[2] - ph, pw:padded_shape[3] - pw]

@@ -1,0 +1,74 @@
+"""Containers: Sequential (layers applied in order) and ModuleList (a list of sub-modules)."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Iterable, Iterator
+
+from .module import Module
+
+
+class Sequential(Module):
+    """Applies its modules one after another: Sequential(Linear(3, 10), ReLU(), Linear(10, 3)).
+    Children are named "0", "1", ... (or by an OrderedDict's keys), as in PyTorch."""
+
+    def __init__(self, *modules: Any):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, m in modules[0].items():
+                self._add(name, m)
+        else:
+            for i, m in enumerate(modules):
+                self._add(str(i), m)
+
+    def _add(self, name: str, module: Any) -> None:
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential: element {name} is a {type(module).__name__}, not a Module "
+                            "(did you pass a function such as F.relu instead of nn.ReLU()?)")
+        self._modules[name] = module
+
+    def forward(self, x: Any) -> Any:
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def append(self, module: Module) -> "Sequential":
+        self._add(str(len(self._modules)), module)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index: int | slice) -> Any:
+        items = list(self._modules.items())
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(items[index]))
+        if not -len(items) <= index < len(items):
+            raise IndexError(f"Sequential: index {index} is out of range for {len(items)} modules")
+        return items[index][1]
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters the parent module sees."""
+
+    def __init__(self, modules: Iterable[Module] | None = None):
+        super().__init__()
+        for m in modules or ():
+            self.append(m)
+
+    def append(self, module: Module) -> "ModuleList":
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList: expected a Module, got {type(module).__name__}")
+        self._modules[str(len(self._modules))] = module
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index: int) -> Module:
+        return list(self._modules.values())[index]

@@ -45,10 +45,10 @@ def test_gradients_accumulate_into_leaves_over_two_backward_calls():
 def test_diamond_where_one_tensor_feeds_two_branches_that_rejoin_matches_torch():
     x, tx = leaf([0.5, -1.0, 2.0])
 
-    def diamond(a):
+    def diamond(a):                  # the same code runs on either library
         shared = a * 2.0
         left = shared.tanh()
-        right = shared.exp() if isinstance(a, Tensor) else torch.exp(shared)
+        right = shared.exp()
         return (left * right).sum()
 
     diamond(x).backward()
@@ -423,6 +423,22 @@ class OuterProduct(Function):
         return grad * b, grad * a          # both shaped like the output: the engine sums them back
 
 
+class SavesATemporary(Function):
+    """y = a + 1, but backward uses a freshly allocated temporary (2a) saved in forward."""
+
+    @staticmethod
+    def forward(ctx, a):
+        temporary = a * 2.0                      # a new array, owned only by ctx
+        ctx.save_for_backward(temporary)
+        ctx.temporary_ref = weakref.ref(temporary)
+        return a + 1.0
+
+    @staticmethod
+    def backward(ctx, grad):
+        (temporary,) = ctx.saved_tensors
+        return grad * (temporary > -np.inf)
+
+
 def test_user_function_matches_the_equivalent_builtin_expression():
     x = Tensor([0.5, -1.5, 2.0], requires_grad=True, dtype="float64")
     y = Tensor([0.5, -1.5, 2.0], requires_grad=True, dtype="float64")
@@ -552,22 +568,6 @@ def test_a_chain_of_a_million_scalar_ops_backpropagates_without_recursion():
 
 
 # ----------------------------------------------------------------------------- memory
-
-class SavesATemporary(Function):
-    """y = a + 1, but backward uses a freshly allocated temporary (2a) saved in forward."""
-
-    @staticmethod
-    def forward(ctx, a):
-        temporary = a * 2.0                      # a new array, owned only by ctx
-        ctx.save_for_backward(temporary)
-        ctx.temporary_ref = weakref.ref(temporary)
-        return a + 1.0
-
-    @staticmethod
-    def backward(ctx, grad):
-        (temporary,) = ctx.saved_tensors
-        return grad * (temporary > -np.inf)
-
 
 def test_backward_frees_the_arrays_saved_for_backward():
     x = Tensor(np.ones(1000), requires_grad=True)

@@ -29,7 +29,7 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: Tensor, eps: float = 1e-6, ato
     Every element of every input with requires_grad=True is perturbed by ±eps. Returns True,
     or raises GradcheckError with a table of the worst elements.
     """
-    checked = [t for t in inputs if isinstance(t, Tensor) and t.requires_grad]
+    checked = [(i, t) for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not checked:
         raise ValueError("gradcheck: no input requires grad; create them with requires_grad=True")
     for i, t in enumerate(inputs):
@@ -46,17 +46,17 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: Tensor, eps: float = 1e-6, ato
     projection = rng.standard_normal(out.shape)
     v = Tensor(backend.to_device(projection, out.device), dtype=out.dtype)
 
-    for t in checked:
+    for _, t in checked:
         t.grad = None
     (out * v).sum().backward()
-    analytic = [np.zeros(t.shape) if t.grad is None else t.grad.numpy().astype(np.float64) for t in checked]
+    analytic = [np.zeros(t.shape) if t.grad is None else t.grad.numpy().astype(np.float64) for _, t in checked]
 
     def loss() -> float:
         return float((fn(*inputs) * v).sum().item())
 
     rows = []
     with no_grad():
-        for k, t in enumerate(checked):
+        for k, (position, t) in enumerate(checked):
             flat = t.data.reshape(-1)            # a view: writing into it perturbs t
             for j in range(flat.size):
                 original = flat[j].item()
@@ -70,7 +70,7 @@ def gradcheck(fn: Callable[..., Tensor], *inputs: Tensor, eps: float = 1e-6, ato
                 error = abs(a - numeric)
                 if not error <= atol + rtol * abs(numeric):   # also catches nan
                     index = np.unravel_index(j, t.shape) if t.shape else ()
-                    rows.append((error, inputs.index(t), tuple(int(i) for i in index), a, numeric))
+                    rows.append((error, position, tuple(int(i) for i in index), a, numeric))
     if rows:
         rows.sort(key=lambda r: -r[0] if r[0] == r[0] else -np.inf)
         lines = [f"{'input':>5}  {'index':<14} {'analytic':>14} {'numeric':>14} {'difference':>12}"]

@@ -229,6 +229,12 @@ def a_new_shape(rng, shapes) -> dict:
     return {"shape": tuple(int(s) for s in target)}
 
 
+def a_new_shape_as_ints(rng, shapes) -> dict:
+    """Like a_new_shape, with at least one size: reshape(*shape) needs one argument or more."""
+    target = a_new_shape(rng, shapes)["shape"]
+    return {"shape": target or (1,)}
+
+
 def a_wider_shape(rng, shapes) -> dict:
     """A shape to expand() to: size-1 axes grown, maybe one new leading axis, -1 for 'keep'."""
     lead = (int(rng.integers(1, 4)),) if rng.random() < 0.5 else ()
@@ -628,7 +634,7 @@ OPS: list[Op] = [
     unary("x.reshape(shape)", lambda x, shape: x.reshape(shape), lambda x, shape: x.reshape(shape),
           params=a_new_shape),
     unary("x.reshape(*shape)", lambda x, shape: x.reshape(*shape), lambda x, shape: x.reshape(*shape),
-          params=a_new_shape),
+          params=a_new_shape_as_ints),
     unary("x.view(shape)", lambda x, shape: x.view(shape), lambda x, shape: x.view(shape), params=a_new_shape),
     unary("x.flatten()", lambda x: x.flatten(), lambda x: x.flatten()),
     unary("x.flatten(start_dim,end_dim)", lambda x, start, end: x.flatten(start, end),
@@ -644,7 +650,7 @@ OPS: list[Op] = [
     unary("x.squeeze(dim)", lambda x, axis, keep: x.squeeze(axis), lambda x, axis, keep: x.squeeze(axis),
           params=one_axis),
     unary("x.unsqueeze(dim)", lambda x, dim: x.unsqueeze(dim), lambda x, dim: x.unsqueeze(dim), params=a_new_axis),
-    unary("x.expand(shape)", lambda x, shape: x.expand(*shape), lambda x, shape: x.expand(*shape),
+    unary("x.expand(shape)", lambda x, shape: x.expand(shape), lambda x, shape: x.expand(shape),
           params=a_wider_shape),
     Op("Tensor.cat([x,y],axis)", 2, lambda x, y, axis: Tensor.cat([x, y], axis=axis),
        lambda x, y, axis: torch.cat([x, y], dim=axis), cat_shapes(2), (REAL, REAL), params=cat_axis),

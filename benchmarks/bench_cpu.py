@@ -20,10 +20,14 @@ Four workloads, each written three times from the same initial values:
 
 How the numbers are taken: every implementation gets some warm-up steps, then each step
 is timed on its own with time.perf_counter and the table shows the median. The timed
-steps are split into a few rounds (edu, NumPy, PyTorch, edu, NumPy, PyTorch, ...), so a
-slow moment of the machine hits all three alike. All libraries use the same number of
-threads (--threads, default 2): the environment variables below are set before NumPy or
-torch is imported, because the BLAS libraries read them only once, at import.
+steps are split into up to 10 rounds (a block of edu steps, then NumPy, then PyTorch, and
+again), so a slow moment of the machine hits all three alike. The header shows the load
+average when the run began: on a busy machine (load near or above the CPU count) the
+times are inflated, the BLAS-heavy ones most, and the ratios are not to be trusted.
+
+All libraries use the same number of threads (--threads, default 2): the environment
+variables below are set before NumPy or torch is imported, because the BLAS libraries
+read them only once, at import.
 
 The garbage collector stays on (its cost is part of an engine's cost), but the objects
 created by the imports are frozen first (gc.freeze), so that they are not scanned again
@@ -112,7 +116,7 @@ def measure(steps_by_name: dict, warmup: int, steps: int) -> dict:
     for step in steps_by_name.values():
         for _ in range(warmup):
             step()
-    rounds = min(3, steps)
+    rounds = min(10, steps)
     times = {name: [] for name in steps_by_name}
     for r in range(rounds):
         count = steps // rounds + (1 if r < steps % rounds else 0)
@@ -564,7 +568,7 @@ def run_workload(name, args):
     runners = dict(zip(IMPLEMENTATIONS, (build(init) for build in spec["impls"])))
     warmup, steps = spec["warmup"], spec["steps"]
     if args.quick:
-        warmup, steps = 1, 2
+        warmup, steps = 0, 2
     if args.steps is not None:
         steps = args.steps
     print(f"  {name}: {warmup} warm-up + {steps} timed steps each ...", file=sys.stderr, flush=True)
@@ -671,7 +675,8 @@ def cpu_model():
 
 
 def main(args):
-    print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, {args.threads} thread(s) for all (OMP/OpenBLAS/MKL env, "
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, load average {load:.2f}, {args.threads} thread(s) for all (OMP/OpenBLAS/MKL env, "
           f"torch.get_num_threads()={torch.get_num_threads()}), python {platform.python_version()}, "
           f"numpy {np.__version__}, torch {torch.__version__}, tinygrad_edu {tinygrad_edu.__version__}"
           + ("  [--quick: too few steps to be a measurement]" if args.quick else ""), flush=True)

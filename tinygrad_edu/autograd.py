@@ -139,7 +139,7 @@ class Function(Context):
                 data = a.data
                 if array_type is not type(data):
                     if array_type is not None:
-                        _raise_device_mismatch(cls, args)
+                        _check_same_device(cls, args)      # e.g. a memmap beside an ndarray is fine
                     array_type = type(data)
                 arrays.append(data)
                 needs.append(a.requires_grad)
@@ -147,7 +147,7 @@ class Function(Context):
                 arrays.append(a)
                 needs.append(False)
         out = cls.forward(ctx, *arrays, **kwargs)
-        if type(out) is not array_type and type(out) is not np.ndarray:
+        if type(out) is not array_type and type(out) is not np.ndarray and not backend.is_device_array(out):
             out = np.asarray(out)           # NumPy turns 0-d results into scalars: keep arrays
         if _grad_enabled and True in needs:
             ctx.parents = args
@@ -159,12 +159,13 @@ class Function(Context):
         return f"<{type(self).__name__}>"
 
 
-def _raise_device_mismatch(fn: type, args: tuple) -> None:
+def _check_same_device(fn: type, args: tuple) -> None:
     devices = sorted({a.device for a in args if isinstance(a, Tensor)})
-    raise RuntimeError(
-        f"{fn.__name__}: expected all tensors to be on the same device, but found tensors on "
-        f"{' and '.join(devices)}; move them with .to(device)"
-    )
+    if len(devices) > 1:
+        raise RuntimeError(
+            f"{fn.__name__}: expected all tensors to be on the same device, but found tensors on "
+            f"{' and '.join(devices)}; move them with .to(device)"
+        )
 
 
 # ----------------------------------------------------------------------------- the backward pass

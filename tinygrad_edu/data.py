@@ -24,7 +24,6 @@ import math
 import os
 import sys
 import tempfile
-import urllib.error
 import urllib.request
 import zlib
 from pathlib import Path
@@ -38,7 +37,7 @@ from .tensor import Tensor
 __all__ = [
     "Dataset", "TensorDataset", "DataLoader",
     "make_xor", "make_moons", "make_circles", "make_spirals", "make_regression_1d",
-    "read_idx", "load_digits", "load_mnist", "StandardScaler",
+    "read_idx", "load_digits", "load_mnist", "mnist_root", "StandardScaler",
 ]
 
 
@@ -283,8 +282,8 @@ def make_xor(n_samples: int = 4, noise: float | None = None, random_state: Any =
 
     Row i is the corner i % 4 of (0, 0) -> 0, (0, 1) -> 1, (1, 0) -> 1, (1, 1) -> 0, so the
     default n_samples=4 is the truth table itself; more samples repeat the corners (as
-    evenly as possible), each moved by Gaussian noise of standard deviation `noise`.
-    No straight line separates the classes; one hidden layer does.
+    evenly as possible), each moved by Gaussian noise of standard deviation `noise`;
+    shuffle=True mixes the rows. No straight line separates the classes; one hidden layer does.
     """
     op = "make_xor"
     n = _positive_int(n_samples, "n_samples", op)
@@ -573,7 +572,7 @@ def _download(root: Path, filename: str) -> Path:
                 continue
             os.replace(tmp_name, target)
             return target
-        except (OSError, http.client.HTTPException) as exc:   # URLError, timeouts, broken connections
+        except (OSError, http.client.HTTPException) as exc:   # URLError (an OSError), timeouts, cut connections
             failures.append(f"{url}: {exc}")
         finally:
             if os.path.exists(tmp_name):

@@ -125,6 +125,8 @@ def _as_array(data: Any, dtype: Any, device: str | None) -> Any:
         array = array.astype(_to_dtype(dtype))
     if backend.device_of(array) != target:
         return backend.to_device(array, target)
+    if isinstance(array, np.ndarray):
+        return np.array(array, subok=False)     # a copy, and a plain ndarray (not a memmap or matrix)
     return array.copy()
 
 

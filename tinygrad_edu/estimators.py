@@ -1,0 +1,221 @@
+"""scikit-learn estimators built on the engine: the homework's MLPRegressor, made real.
+
+    from tinygrad_edu.estimators import MLPRegressor
+    model = MLPRegressor(hidden_layer_sizes=(100,), learning_rate=0.001, max_iter=10)
+    model.train(X, y)          # the homework's name; fit(X, y) is the same
+    model.predict(X)
+
+They are genuine scikit-learn estimators (clone, get_params/set_params, Pipeline,
+GridSearchCV work), so they need scikit-learn. The trained network is `model.model_`,
+an nn.Sequential: draw its graph, save its state_dict, or move it to PyTorch.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+    from sklearn.utils.multiclass import check_classification_targets
+    from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+except ImportError as exc:  # pragma: no cover - exercised only without scikit-learn
+    raise ImportError("tinygrad_edu.estimators needs scikit-learn: pip install scikit-learn "
+                      '(or install the project with its extras: pip install -e ".[all]")') from exc
+
+from . import backend, nn
+from .autograd import no_grad
+from .nn import functional as F
+from .optim import SGD, Adam
+from .tensor import Tensor
+
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "logistic": nn.Sigmoid, "sigmoid": nn.Sigmoid,
+               "identity": nn.Identity, "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "gelu": nn.GELU}
+
+
+class _BaseMLP(BaseEstimator):
+    """What the regressor and the classifier share: checking options, building the network,
+    the mini-batch training loop (forward -> loss -> backward -> update, lecture 8)."""
+
+    def __init__(self, hidden_layer_sizes: Any = (100,), learning_rate: float = 0.001, max_iter: int = 10,
+                 activation: str = "relu", solver: str = "adam", batch_size: Any = "auto",
+                 alpha: float = 0.0001, momentum: float = 0.9, shuffle: bool = True,
+                 random_state: Any = None, device: str | None = None, verbose: bool = False):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.activation = activation
+        self.solver = solver
+        self.batch_size = batch_size
+        self.alpha = alpha
+        self.momentum = momentum
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ checks
+
+    def _check_options(self) -> tuple[int, ...]:
+        name = type(self).__name__
+        sizes = self.hidden_layer_sizes
+        sizes = (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
+        if any(not isinstance(s, numbers.Integral) or s < 1 for s in sizes):
+            raise ValueError(f"{name}: hidden_layer_sizes must be positive ints, got {self.hidden_layer_sizes!r}")
+        if not isinstance(self.learning_rate, numbers.Real) or self.learning_rate <= 0:
+            raise ValueError(f"{name}: learning_rate must be a positive float, got {self.learning_rate!r}")
+        if not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 1:
+            raise ValueError(f"{name}: max_iter must be a positive int (the number of epochs), got {self.max_iter!r}")
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"{name}: activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
+        if self.solver not in ("sgd", "adam"):
+            raise ValueError(f"{name}: solver must be 'sgd' or 'adam', got {self.solver!r}")
+        if self.batch_size != "auto" and (not isinstance(self.batch_size, numbers.Integral) or self.batch_size < 1):
+            raise ValueError(f"{name}: batch_size must be 'auto' or a positive int, got {self.batch_size!r}")
+        if not isinstance(self.alpha, numbers.Real) or self.alpha < 0:
+            raise ValueError(f"{name}: alpha (the L2 penalty) must be >= 0, got {self.alpha!r}")
+        return tuple(int(s) for s in sizes)
+
+    # ------------------------------------------------------------------ the network
+
+    def _build(self, n_in: int, n_out: int, sizes: tuple[int, ...], rng: np.random.Generator) -> nn.Sequential:
+        layers: list[nn.Module] = []
+        widths = (n_in,) + sizes
+        for a, b in zip(widths[:-1], widths[1:]):
+            layers += [nn.Linear(a, b), ACTIVATIONS[self.activation]()]
+        layers.append(nn.Linear(widths[-1], n_out))
+        model = nn.Sequential(*layers)
+        for layer in model:                   # PyTorch's default init, drawn from our own generator
+            if isinstance(layer, nn.Linear):
+                bound = 1.0 / np.sqrt(layer.in_features)
+                layer.weight.data[...] = rng.uniform(-bound, bound, layer.weight.shape)
+                layer.bias.data[...] = rng.uniform(-bound, bound, layer.bias.shape)
+        return model.to(backend.parse_device(self.device))
+
+    def _fit(self, X: np.ndarray, target: np.ndarray, n_out: int) -> "_BaseMLP":
+        sizes = self._check_options()
+        rng = np.random.default_rng(self.random_state if not isinstance(self.random_state, np.random.RandomState)
+                                    else self.random_state.randint(2 ** 31))
+        self.model_ = self._build(X.shape[1], n_out, sizes, rng)
+        params = list(self.model_.parameters())
+        if self.solver == "adam":
+            optimizer = Adam(params, lr=self.learning_rate)
+        else:
+            optimizer = SGD(params, lr=self.learning_rate, momentum=self.momentum)
+        weights = [layer.weight for layer in self.model_ if isinstance(layer, nn.Linear)]
+        device = backend.parse_device(self.device)
+        X_all = Tensor(X, device=device)
+        t_all = Tensor(target, device=device)
+        n = X.shape[0]
+        batch = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
+
+        self.loss_curve_ = []
+        epochs = _progress(range(self.max_iter), self.verbose, type(self).__name__)
+        self.model_.train()
+        for _ in epochs:
+            order = rng.permutation(n) if self.shuffle else np.arange(n)
+            total = None
+            for start in range(0, n, batch):
+                rows = order[start:start + batch]
+                xb, tb = X_all[rows], t_all[rows]
+                loss = self._loss(self.model_(xb), tb)
+                if self.alpha:                     # L2 penalty on the weights, as scikit-learn's MLP
+                    loss = loss + (0.5 * self.alpha / len(rows)) * sum((w * w).sum() for w in weights)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                batch_total = loss.data * len(rows)     # stays on the device: no sync per step
+                total = batch_total if total is None else total + batch_total
+            self.loss_curve_.append(total.item() / n)
+            if hasattr(epochs, "set_postfix"):
+                epochs.set_postfix(loss=f"{self.loss_curve_[-1]:.4f}")
+            elif self.verbose:
+                print(f"epoch {len(self.loss_curve_)}/{self.max_iter}: loss {self.loss_curve_[-1]:.4f}")
+        self.n_iter_ = self.max_iter
+        self.model_.eval()
+        return self
+
+    def _forward(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64]).astype(np.float32)
+        device = backend.parse_device(self.device)
+        outputs = []
+        with no_grad():
+            for start in range(0, X.shape[0], 4096):
+                outputs.append(self.model_(Tensor(X[start:start + 4096], device=device)).numpy())
+        return np.concatenate(outputs) if outputs else np.zeros((0, self._n_out), dtype=np.float32)
+
+    def train(self, X: Any, y: Any) -> "_BaseMLP":
+        """The homework's name for fit(X, y)."""
+        return self.fit(X, y)
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """A multi-layer perceptron trained on the mean squared error (lecture 10's homework).
+
+    hidden_layer_sizes: widths of the hidden layers; learning_rate: the step size;
+    max_iter: the number of epochs; activation: 'relu', 'tanh', 'logistic', ...;
+    solver: 'adam' or 'sgd' (with momentum); alpha: L2 penalty on the weights.
+    After fit: model_ (the nn.Sequential), loss_curve_ (mean loss per epoch), n_features_in_.
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True       # y may have several columns
+        return tags
+
+    def fit(self, X: Any, y: Any) -> "MLPRegressor":
+        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64], multi_output=True, y_numeric=True)
+        y = np.asarray(y, dtype=np.float32)
+        self._y_is_1d = y.ndim == 1
+        target = y.reshape(-1, 1) if y.ndim == 1 else y
+        self._n_out = target.shape[1]
+        return self._fit(X.astype(np.float32), target, target.shape[1])
+
+    def _loss(self, prediction: Tensor, target: Tensor) -> Tensor:
+        return F.mse_loss(prediction, target)
+
+    def predict(self, X: Any) -> np.ndarray:
+        out = self._forward(X)
+        return out[:, 0] if self._y_is_1d else out
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """A multi-layer perceptron with a softmax output trained on the cross-entropy (lecture 5).
+
+    Options as MLPRegressor. After fit: classes_, model_, loss_curve_, n_features_in_;
+    predict_proba gives one column per class in the order of classes_.
+    """
+
+    def fit(self, X: Any, y: Any) -> "MLPClassifier":
+        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        self.classes_, labels = np.unique(y, return_inverse=True)
+        self._n_out = len(self.classes_)
+        return self._fit(X.astype(np.float32), labels.astype(np.int64), max(len(self.classes_), 1))
+
+    def _loss(self, logits: Tensor, target: Tensor) -> Tensor:
+        return F.cross_entropy(logits, target)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        logits = self._forward(X)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        p = np.exp(shifted)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, X: Any) -> np.ndarray:
+        scores = self._forward(X)               # checks that fit was called first
+        return self.classes_[np.argmax(scores, axis=1)]
+
+
+def _progress(epochs: range, verbose: bool, name: str):
+    """A tqdm progress bar over the epochs when verbose and tqdm is installed."""
+    if not verbose:
+        return epochs
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return epochs
+    return tqdm(epochs, desc=name, unit="epoch")

@@ -1,0 +1,356 @@
+"""Saving weights and moving models to and from PyTorch.
+
+    save(model.state_dict(), "model.safetensors")      # a safetensors file, never pickle
+    model.load_state_dict(load("model.safetensors"))
+    torch_model = to_torch(model)                        # the same network as torch.nn layers
+    model = from_torch(torch_model)                      # and back
+
+A state_dict already uses PyTorch's names and layouts ("0.weight" is (out, in)), so a file
+written here loads into the equivalent torch.nn model with torch's load_state_dict, and a file
+written by safetensors.torch.save_file loads here.
+
+The safetensors file format: 8 bytes (little-endian header length N), N bytes of JSON naming
+each tensor's dtype, shape and byte range, then the raw bytes of every tensor. Nothing in it
+is executed when it is read, unlike a pickle. The format keeps no order and no checksum, so
+`save` records both in the header's free-text metadata and `load` checks them.
+
+Neither safetensors (the `all` extra) nor torch is imported until one of these functions needs it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from . import backend, nn
+from .tensor import Tensor
+
+_ORDER_KEY = "tinygrad_edu.order"          # metadata: the state_dict's key order, as a JSON list
+_CHECKSUM_KEY = "tinygrad_edu.sha256"      # metadata: a SHA-256 of every name, dtype, shape and value
+
+
+# ----------------------------------------------------------------------------- save / load
+
+def save(state_dict: Mapping[str, Any], path: str | os.PathLike, metadata: Mapping[str, str] | None = None) -> None:
+    """Write a state_dict (name -> Tensor or NumPy array) to `path` as a safetensors file.
+
+    `metadata` is extra text (str -> str) stored in the file's header. The file is written
+    to a temporary name in the same folder and then renamed over `path`, so a crash
+    leaves either the old file or the new one, never half of one."""
+    safetensors = _import_safetensors("save")
+    if not hasattr(state_dict, "items"):
+        hint = " (did you mean save(model.state_dict(), path)?)" if hasattr(state_dict, "state_dict") else ""
+        raise TypeError(f"save: expected a state_dict (a dict of name -> Tensor), "
+                        f"got {type(state_dict).__name__}{hint}")
+    arrays = {}
+    for key, value in state_dict.items():
+        if not isinstance(key, str):
+            raise TypeError(f"save: state_dict keys must be strings, got {key!r} ({type(key).__name__})")
+        arrays[key] = _to_numpy(key, value)
+    header = {"format": "pt"}             # the layout is PyTorch's; Hugging Face loaders look for this
+    header.update(_user_metadata(metadata))
+    header[_ORDER_KEY] = json.dumps(list(arrays))
+    header[_CHECKSUM_KEY] = _checksum(arrays)
+
+    path = _as_path(path, "save")
+    folder = path.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"save: the folder '{folder}' does not exist; create it first")
+    if path.is_dir():
+        raise IsADirectoryError(f"save: '{path}' is a folder; give a file name such as '{path / 'model.safetensors'}'")
+    temporary = folder / f".{path.name}.{uuid.uuid4().hex[:12]}.tmp"
+    try:
+        safetensors.numpy.save_file(arrays, temporary, metadata=header)
+        with open(temporary, "r+b") as f:
+            os.fsync(f.fileno())          # the bytes are on disk before the name points at them
+        os.replace(temporary, path)       # atomic: readers see the old file or the new one
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def load(path: str | os.PathLike, device: str | None = None) -> "OrderedDict[str, Tensor]":
+    """Read a safetensors file into an OrderedDict name -> Tensor, in the order it was saved.
+
+    The whole file is checked (header, sizes, and for files written by `save` its checksum)
+    before anything is returned: a truncated or corrupted file raises ValueError. Files
+    written by other tools (safetensors.torch.save_file) come back in the file's own order.
+    Tensors are put on `device` (default: the default device)."""
+    safetensors = _import_safetensors("load")
+    path = _as_path(path, "load")
+    device = backend.parse_device(device)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"load: no such file: '{path}'") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"load: '{path}' is a folder, not a weights file") from None
+    try:
+        arrays = safetensors.numpy.load(data)
+    except safetensors.SafetensorError as exc:
+        raise ValueError(f"load: '{path}' is not a valid safetensors file; it may be truncated or "
+                         f"corrupted ({exc})") from exc
+    except (TypeError, KeyError) as exc:  # a dtype NumPy has no type for, such as bfloat16
+        raise ValueError(f"load: '{path}' holds a tensor whose dtype NumPy cannot represent ({exc}); "
+                         "save it as float32 instead (in PyTorch: .float() before saving)") from exc
+    order = _saved_order(path, data, arrays)
+    return OrderedDict((name, Tensor(arrays[name], device=device)) for name in order)
+
+
+def _import_safetensors(op: str):
+    try:
+        import safetensors
+        import safetensors.numpy
+    except ImportError:
+        raise ImportError(f'{op}: weights files need the safetensors package: pip install safetensors '
+                          f'(or install this project with its extras: pip install -e ".[all]")') from None
+    return safetensors
+
+
+def _as_path(path: Any, op: str) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{op}: path must be a str or a pathlib.Path, got {type(path).__name__}")
+    return Path(path)
+
+
+def _to_numpy(key: str, value: Any) -> np.ndarray:
+    """The NumPy array of one state_dict value (a CuPy array is copied to the host explicitly)."""
+    if isinstance(value, Tensor):
+        array = value.data
+    elif isinstance(value, np.ndarray) or type(value).__module__.split(".")[0] == "cupy":
+        array = value
+    else:
+        library = type(value).__module__.split(".")[0]
+        kind = type(value).__name__ if library == "builtins" else f"{library}.{type(value).__name__}"
+        hint = "; save torch tensors with safetensors.torch.save_file, or pass .numpy()" if library == "torch" else ""
+        raise TypeError(f"save: state_dict[{key!r}] is a {kind}, expected a tinygrad_edu Tensor "
+                        f"or a NumPy array{hint}")
+    array = backend.to_numpy(array)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"save: state_dict[{key!r}] has dtype {array.dtype}, which safetensors cannot store")
+    # The library copies the raw buffer, so it must be C-contiguous. (Not np.ascontiguousarray:
+    # it turns a 0-d array such as BatchNorm's num_batches_tracked into shape (1,).)
+    return array if array.flags.c_contiguous else array.copy(order="C")
+
+
+def _user_metadata(metadata: Mapping[str, str] | None) -> dict:
+    if metadata is None:
+        return {}
+    if not hasattr(metadata, "items"):
+        raise TypeError(f"save: metadata must be a dict of str -> str, got {type(metadata).__name__}")
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(f"save: metadata must map str to str, got {key!r}: {value!r}")
+        if key.startswith("tinygrad_edu."):
+            raise ValueError(f"save: metadata key {key!r} is reserved for tinygrad_edu itself")
+    return dict(metadata)
+
+
+def _checksum(arrays: Mapping[str, np.ndarray]) -> str:
+    """SHA-256 over every tensor's name, dtype, shape and bytes, in order.
+    safetensors has no checksum of its own, so without it a flipped weight would load silently."""
+    digest = hashlib.sha256()
+    for name, array in arrays.items():
+        digest.update(json.dumps([name, array.dtype.name, list(array.shape)]).encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def _saved_order(path: Path, data: bytes, arrays: dict) -> list:
+    """The key order recorded by `save`, checked against the checksum; else the file's own order.
+    Only called once the library has validated the file, so the header is well-formed JSON."""
+    header_length = int.from_bytes(data[:8], "little")
+    metadata = json.loads(data[8:8 + header_length]).get("__metadata__") or {}
+    if _ORDER_KEY not in metadata and _CHECKSUM_KEY not in metadata:
+        return list(arrays)               # written by another tool
+    try:
+        order = json.loads(metadata.get(_ORDER_KEY, ""))
+    except ValueError:
+        order = None
+    valid = (isinstance(order, list) and all(isinstance(name, str) for name in order)
+             and sorted(order) == sorted(arrays)
+             and metadata.get(_CHECKSUM_KEY) == _checksum({name: arrays[name] for name in order}))
+    if not valid:
+        raise ValueError(f"load: '{path}' is corrupted: its tensors do not match the checksum "
+                         "that tinygrad_edu.save recorded in it")
+    return order
+
+
+# ----------------------------------------------------------------------------- to / from torch.nn
+
+# Every built-in layer has a torch.nn twin of the same name whose constructor takes the same
+# hyper-parameters, kept in attributes of the same names on both sides. "bias" means "has a bias".
+_HYPER_PARAMETERS = {
+    "Linear": ("in_features", "out_features", "bias"),
+    "Conv2d": ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "bias"),
+    "MaxPool2d": ("kernel_size", "stride", "padding", "dilation"),
+    "BatchNorm1d": ("num_features", "eps", "momentum", "affine", "track_running_stats"),
+    "Dropout": ("p",),
+    "Flatten": ("start_dim", "end_dim"),
+    "Identity": (),
+    "ReLU": (),
+    "Sigmoid": (),
+    "Tanh": (),
+    "LeakyReLU": ("negative_slope",),
+    "ELU": ("alpha",),
+    "GELU": ("approximate",),
+    "Softplus": ("beta", "threshold"),
+    "Softsign": (),
+    "Softmax": ("dim",),
+    "LogSoftmax": ("dim",),
+}
+_WEIGHTED = ("Linear", "Conv2d", "BatchNorm1d")     # the layers that take dtype= (and device=)
+_CONTAINERS = ("Sequential", "ModuleList")
+_SUPPORTED = ", ".join(_CONTAINERS + tuple(_HYPER_PARAMETERS))
+
+
+def to_torch(model: nn.Module) -> Any:
+    """The equivalent torch.nn module (on the CPU) with copies of the weights and buffers,
+    the same train/eval mode and the same requires_grad flags.
+
+    Works for any tree of Sequential / ModuleList and the built-in layers; anything else
+    (Maxout, a custom Module) raises TypeError naming the layer, before anything is built."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"to_torch: expected a tinygrad_edu.nn.Module, got {type(model).__name__}")
+    for path, module in model.named_modules():
+        reason = _why_ours_cannot_convert(module)
+        if reason:
+            raise TypeError(f"to_torch: cannot convert {_layer(path)} ({type(module).__name__}): {reason}")
+    torch = _import_torch("to_torch")
+    return _torch_twin(model, torch, built={})
+
+
+def from_torch(module: Any, device: str | None = None) -> nn.Module:
+    """The equivalent tinygrad_edu model (on `device`) with copies of the torch module's weights
+    and buffers, the same train/eval mode and the same requires_grad flags.
+
+    Works for trees of torch.nn.Sequential / ModuleList and the layers tinygrad_edu has;
+    anything else raises TypeError naming the layer, before anything is built."""
+    torch = _import_torch("from_torch")
+    if not isinstance(module, torch.nn.Module):
+        raise TypeError(f"from_torch: expected a torch.nn.Module, got {type(module).__name__}")
+    for path, layer in module.named_modules():
+        reason = _why_torch_cannot_convert(layer, torch)
+        if reason:
+            raise TypeError(f"from_torch: cannot convert {_layer(path)} ({_torch_name(layer)}): {reason}")
+    return _our_twin(module, torch, backend.parse_device(device), built={})
+
+
+def _import_torch(op: str):
+    try:
+        import torch
+    except ImportError:
+        raise ImportError(f"{op} needs PyTorch: pip install torch") from None
+    return torch
+
+
+def _layer(path: str) -> str:
+    return f"layer '{path}'" if path else "the top-level module"
+
+
+def _settings(layer: Any, name: str) -> dict:
+    """The constructor arguments of a layer, read from its attributes (works on both sides)."""
+    settings = {attr: getattr(layer, attr) for attr in _HYPER_PARAMETERS[name]}
+    if "bias" in settings:
+        settings["bias"] = settings["bias"] is not None
+    return settings
+
+
+def _why_ours_cannot_convert(module: nn.Module) -> str | None:
+    name = type(module).__name__
+    if type(module) is getattr(nn, name, None) and (name in _CONTAINERS or name in _HYPER_PARAMETERS):
+        if name in _HYPER_PARAMETERS and module._modules:
+            return f"it has sub-modules that torch.nn.{name} does not have"
+        return None
+    if isinstance(module, nn.Maxout):
+        return ("PyTorch has no built-in equivalent; write a small torch.nn.Module for it (a Linear to "
+                "out_features * pieces, then a max over the pieces) and copy the weights with load_state_dict")
+    return ("a custom Module's forward() cannot be translated; write its torch.nn version yourself and "
+            "copy the weights with load_state_dict (the state_dict names and shapes are already PyTorch's). "
+            f"to_torch converts trees of {_SUPPORTED}")
+
+
+def _why_torch_cannot_convert(layer: Any, torch: Any) -> str | None:
+    name = type(layer).__name__
+    if type(layer) is not getattr(torch.nn, name, None) or not (name in _CONTAINERS or name in _HYPER_PARAMETERS):
+        return f"tinygrad_edu has no equivalent; from_torch converts {_SUPPORTED}"
+    if name in _CONTAINERS:
+        return None
+    if any(True for _ in layer.children()):
+        return "it has sub-modules that the built-in layer does not have"
+    if name == "Conv2d":
+        if layer.groups != 1:
+            return f"groups={layer.groups} (a grouped convolution) is not supported"
+        if layer.padding_mode != "zeros":
+            return f"padding_mode={layer.padding_mode!r} is not supported, only 'zeros'"
+        if isinstance(layer.padding, str):
+            return f"padding={layer.padding!r} is not supported; give the padding as numbers"
+    if name == "MaxPool2d" and (layer.ceil_mode or layer.return_indices):
+        return "ceil_mode=True and return_indices=True are not supported"
+    if name in ("Softmax", "LogSoftmax") and layer.dim is None:
+        return "dim=None (PyTorch then guesses the axis from the input's rank); give dim explicitly"
+    for key, value in layer.state_dict().items():
+        if value.dtype not in (torch.float16, torch.float32, torch.float64, torch.int64):
+            return f"{key} is {value.dtype}, which NumPy cannot hold; convert the module first (module.float())"
+    return None
+
+
+def _torch_name(layer: Any) -> str:
+    kind = type(layer)
+    return f"torch.nn.{kind.__name__}" if kind.__module__.startswith("torch.nn") else kind.__qualname__
+
+
+def _torch_twin(module: nn.Module, torch: Any, built: dict) -> Any:
+    """Build the torch.nn twin of an (already checked) module; `built` keeps shared layers shared."""
+    if id(module) in built:
+        return built[id(module)]
+    name = type(module).__name__
+    if name == "Sequential":
+        twin = torch.nn.Sequential(OrderedDict(
+            (child_name, _torch_twin(child, torch, built)) for child_name, child in module.named_children()))
+    elif name == "ModuleList":
+        twin = torch.nn.ModuleList([_torch_twin(child, torch, built) for child in module.children()])
+    else:
+        settings = _settings(module, name)
+        state = module.state_dict()
+        if name in _WEIGHTED and state:
+            settings["dtype"] = getattr(torch, next(iter(state.values())).dtype.name)
+        twin = getattr(torch.nn, name)(**settings)
+        twin.load_state_dict({key: torch.tensor(value.numpy()) for key, value in state.items()}, strict=True)
+        for key, param in module.named_parameters():
+            twin.get_parameter(key).requires_grad_(param.requires_grad)
+    twin.training = module.training        # this module only: children keep their own modes
+    built[id(module)] = twin
+    return twin
+
+
+def _our_twin(layer: Any, torch: Any, device: str, built: dict) -> nn.Module:
+    """Build the tinygrad_edu twin of an (already checked) torch module."""
+    if id(layer) in built:
+        return built[id(layer)]
+    name = type(layer).__name__
+    if name == "Sequential":
+        twin = nn.Sequential(OrderedDict(
+            (child_name, _our_twin(child, torch, device, built)) for child_name, child in layer.named_children()))
+    elif name == "ModuleList":
+        twin = nn.ModuleList([_our_twin(child, torch, device, built) for child in layer.children()])
+    else:
+        settings = _settings(layer, name)
+        state = {key: value.detach().cpu().numpy() for key, value in layer.state_dict().items()}
+        if name in _WEIGHTED:
+            settings["device"] = device
+            if state:
+                settings["dtype"] = next(iter(state.values())).dtype
+        twin = getattr(nn, name)(**settings)
+        twin.load_state_dict(state, strict=True)
+        for key, param in layer.named_parameters():
+            twin._parameters[key].requires_grad_(param.requires_grad)
+    twin.training = layer.training
+    built[id(layer)] = twin
+    return twin

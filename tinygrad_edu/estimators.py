@@ -177,7 +177,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return F.mse_loss(prediction, target)
 
     def predict(self, X: Any) -> np.ndarray:
-        out = self._forward(X)
+        out = self._forward(X).astype(np.float64)   # scikit-learn's regressors predict float64
         return out[:, 0] if self._y_is_1d else out
 
 

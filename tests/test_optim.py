@@ -181,10 +181,11 @@ FLOAT32_CASES = [("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=
 def test_100_steps_match_torch_in_float32(name, kwargs):
     ours, theirs = train_both(name, kwargs, dtype=np.float32)
     assert all(w.dtype == np.float32 for w in ours)
-    assert_weights_close(ours, theirs, atol=1e-4)
+    assert_weights_close(ours, theirs, atol=2e-5)              # about 100 float32 roundings
 
 
-DEVICE_CASES = [case for case in CASES if len(case[1]) >= 4]      # the combined options of each rule
+DEVICE_CASES = [[c for c in CASES if c[0] == name][-1]                # each rule's options combined
+                for name in ("SGD", "Adagrad", "RMSprop", "Adam", "AdamW")]
 
 
 @pytest.mark.parametrize("name, kwargs", DEVICE_CASES, ids=[_case_id(c) for c in DEVICE_CASES])
@@ -226,12 +227,11 @@ def test_parameters_without_gradient_are_skipped_like_torch():
         for _ in range(5):
             opt.zero_grad()
             twin.loss().backward()
-            twin.params[3].grad = None                # b2 gets no update
+            twin.params[3].grad = None                # b2 gets no update and no state
             opt.step()
-        assert len(opt.state) in (3, 4)
+        assert twin.params[3] not in opt.state and all(p in opt.state for p in twin.params[:3])
     assert_weights_close(mine.weights(), ref.weights())
     np.testing.assert_array_equal(mine.weights()[3], WEIGHTS[3])
-    assert not optim.Adam(mine.params).state_dict()["state"]
 
 
 def test_zero_grad_sets_grad_to_none():

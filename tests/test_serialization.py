@@ -358,7 +358,8 @@ def test_torch_mlp_file_with_batchnorm_loads_into_ours(torch, tmp_path):
     save_file(theirs.state_dict(), tmp_path / "mlp.safetensors")
     model = mlp_with_batchnorm()
     model.load_state_dict(load(tmp_path / "mlp.safetensors"), strict=True)
-    model.eval(), theirs.eval()
+    model.eval()
+    theirs.eval()
     outputs_match(model, theirs, torch, Tensor.randn(7, 4))
 
 
@@ -447,6 +448,12 @@ def test_to_torch_keeps_a_shared_layer_shared(torch):
     assert theirs[0] is theirs[2]
 
 
+def test_from_torch_keeps_a_shared_layer_shared(torch):
+    shared = torch.nn.Linear(3, 3)
+    model = from_torch(torch.nn.Sequential(shared, torch.nn.ReLU(), shared))
+    assert len(model) == 3 and model[0] is model[2]
+
+
 def test_model_to_torch_and_back_has_identical_weights_and_outputs(torch):
     model = every_layer_model()
     model(Tensor.randn(8, 2, 5, 3))
@@ -485,15 +492,15 @@ def test_a_trained_model_moved_to_torch_predicts_the_same(torch):
     y = Tensor((x.numpy()[:, 0] > x.numpy()[:, 1]).astype(np.int64))
     model = mlp_with_batchnorm()
     loss_fn = nn.CrossEntropyLoss()
-    first = None
+    losses = []
     for _ in range(30):                              # plain gradient descent, written out
         model.zero_grad()
         loss = loss_fn(model(x), y)
         loss.backward()
-        first = loss.item() if first is None else first
+        losses.append(loss.item())
         for p in model.parameters():
             p.data -= 0.5 * p.grad.data
-    assert loss.item() < first
+    assert losses[-1] < losses[0] / 2
     model.eval()
     theirs = to_torch(model)
     assert not theirs.training
@@ -561,6 +568,7 @@ def test_from_torch_refuses_a_custom_torch_module(torch):
     (lambda torch: torch.nn.Conv2d(4, 4, 3, groups=2), "groups=2"),
     (lambda torch: torch.nn.Conv2d(1, 1, 3, padding="same"), "padding='same'"),
     (lambda torch: torch.nn.MaxPool2d(2, ceil_mode=True), "ceil_mode"),
+    (lambda torch: torch.nn.BatchNorm1d(3, bias=False), "bias=False"),
     (lambda torch: torch.nn.Softmax(), "dim=None"),
     (lambda torch: torch.nn.Linear(2, 2).to(torch.bfloat16), "bfloat16"),
 ])
@@ -570,6 +578,21 @@ def test_from_torch_refuses_settings_it_cannot_reproduce(torch, make, setting):
 
 
 # ----------------------------------------------------------------------------- torch stays optional
+
+def test_without_safetensors_save_and_load_say_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "safetensors", None)          # makes `import safetensors` fail
+    monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
+    with pytest.raises(ImportError, match="pip install safetensors"):
+        save({"w": Tensor([1.0])}, tmp_path / "w.safetensors")
+    with pytest.raises(ImportError, match="pip install safetensors"):
+        load(tmp_path / "w.safetensors")
+
+
+def test_without_torch_to_torch_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(ImportError, match="pip install torch"):
+        to_torch(nn.Linear(2, 2))
+
 
 def test_importing_tinygrad_edu_and_saving_weights_does_not_import_torch(tmp_path):
     script = (

@@ -271,9 +271,9 @@ def _why_ours_cannot_convert(module: nn.Module) -> str | None:
     if isinstance(module, nn.Maxout):
         return ("PyTorch has no built-in equivalent; write a small torch.nn.Module for it (a Linear to "
                 "out_features * pieces, then a max over the pieces) and copy the weights with load_state_dict")
-    return ("a custom Module's forward() cannot be translated; write its torch.nn version yourself and "
-            "copy the weights with load_state_dict (the state_dict names and shapes are already PyTorch's). "
-            f"to_torch converts trees of {_SUPPORTED}")
+    return (f"to_torch converts only trees of {_SUPPORTED}, and cannot translate any other forward(); "
+            "write its torch.nn version yourself and copy the weights with load_state_dict "
+            "(the state_dict names and shapes are already PyTorch's)")
 
 
 def _why_torch_cannot_convert(layer: Any, torch: Any) -> str | None:
@@ -291,6 +291,8 @@ def _why_torch_cannot_convert(layer: Any, torch: Any) -> str | None:
             return f"padding_mode={layer.padding_mode!r} is not supported, only 'zeros'"
         if isinstance(layer.padding, str):
             return f"padding={layer.padding!r} is not supported; give the padding as numbers"
+    if name == "BatchNorm1d" and layer.affine and layer.bias is None:
+        return "affine=True with bias=False is not supported"
     if name == "MaxPool2d" and (layer.ceil_mode or layer.return_indices):
         return "ceil_mode=True and return_indices=True are not supported"
     if name in ("Softmax", "LogSoftmax") and layer.dim is None:
@@ -335,11 +337,13 @@ def _our_twin(layer: Any, torch: Any, device: str, built: dict) -> nn.Module:
     if id(layer) in built:
         return built[id(layer)]
     name = type(layer).__name__
+    # torch's named_children() skips a layer that appears twice, so read _modules directly
+    children = [(child_name, child) for child_name, child in layer._modules.items() if child is not None]
     if name == "Sequential":
         twin = nn.Sequential(OrderedDict(
-            (child_name, _our_twin(child, torch, device, built)) for child_name, child in layer.named_children()))
+            (child_name, _our_twin(child, torch, device, built)) for child_name, child in children))
     elif name == "ModuleList":
-        twin = nn.ModuleList([_our_twin(child, torch, device, built) for child in layer.children()])
+        twin = nn.ModuleList([_our_twin(child, torch, device, built) for _, child in children])
     else:
         settings = _settings(layer, name)
         state = {key: value.detach().cpu().numpy() for key, value in layer.state_dict().items()}

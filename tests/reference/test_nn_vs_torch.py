@@ -311,9 +311,13 @@ def test_dropout_draws_a_new_mask_on_every_call(device):
     assert not np.array_equal(layer(x).numpy(), layer(x).numpy())
 
 
-def test_dropout_with_p_zero_keeps_everything_and_p_one_drops_everything_like_torch(device):
+def test_dropout_with_p_zero_keeps_everything_in_training(device):
     x_np = np.random.default_rng(0).standard_normal((5, 6)).astype(np.float32)
     np.testing.assert_array_equal(nn.Dropout(0.0)(Tensor(x_np, device=device)).numpy(), x_np)
+
+
+def test_dropout_with_p_one_drops_everything_in_training_like_torch(device):
+    x_np = np.random.default_rng(0).standard_normal((5, 6)).astype(np.float32)
     np.testing.assert_array_equal(nn.Dropout(1.0)(Tensor(x_np, device=device)).numpy(),
                                   torch.nn.Dropout(1.0)(torch.tensor(x_np)).numpy())
 
@@ -553,7 +557,7 @@ def test_cross_entropy_with_class_indices_matches_torch_for_any_shape(n, c, redu
 
 # ----------------------------------------------------------------------------- nn.functional = the modules
 
-def _x(shape=(4, 5, 6), seed=0):
+def random_tensor(shape=(4, 5, 6), seed=0):
     return Tensor((np.random.default_rng(seed).standard_normal(shape) * 4).astype(np.float32))
 
 
@@ -575,29 +579,29 @@ FUNCTIONAL_ACTIVATIONS = {
 @pytest.mark.parametrize("name", list(FUNCTIONAL_ACTIVATIONS))
 def test_functional_activation_equals_its_module(name):
     function, module = FUNCTIONAL_ACTIVATIONS[name]
-    np.testing.assert_array_equal(function(_x()).numpy(), module(_x()).numpy())
+    np.testing.assert_array_equal(function(random_tensor()).numpy(), module(random_tensor()).numpy())
 
 
 def test_functional_linear_equals_the_module():
     layer = nn.Linear(6, 3)
-    np.testing.assert_array_equal(F.linear(_x(), layer.weight, layer.bias).numpy(), layer(_x()).numpy())
+    np.testing.assert_array_equal(F.linear(random_tensor(), layer.weight, layer.bias).numpy(), layer(random_tensor()).numpy())
 
 
 def test_functional_conv2d_equals_the_module():
     layer = nn.Conv2d(4, 2, (3, 2), stride=(2, 1), padding=1, dilation=(1, 2))
-    x = _x((2, 4, 8, 7))
+    x = random_tensor((2, 4, 8, 7))
     np.testing.assert_array_equal(F.conv2d(x, layer.weight, layer.bias, stride=(2, 1), padding=1,
                                            dilation=(1, 2)).numpy(), layer(x).numpy())
 
 
 def test_functional_max_pool2d_equals_the_module():
-    x = _x((2, 3, 8, 9))
+    x = random_tensor((2, 3, 8, 9))
     np.testing.assert_array_equal(F.max_pool2d(x, 3, stride=2, padding=1).numpy(),
                                   nn.MaxPool2d(3, stride=2, padding=1)(x).numpy())
 
 
 def test_functional_dropout_when_not_training_is_the_identity():
-    x = _x()
+    x = random_tensor()
     np.testing.assert_array_equal(F.dropout(x, 0.5, training=False).numpy(), x.numpy())
 
 

@@ -3,7 +3,8 @@ from .elementwise import (ELU, GELU, Abs, Add, Clip, Div, Exp, LeakyReLU, Log, M
                           Mul, Neg, Pow, ReLU, Sigmoid, Softplus, Softsign, Sqrt, Sub, Tanh, Where)
 from .linalg import MatMul
 from .movement import Cast, Cat, Expand, GetItem, Pad, Permute, Reshape, ToDevice
-from .nn import CrossEntropy, LogSoftmax, LogSumExp, Softmax
+from .nn import (BinaryCrossEntropy, Conv2d, CrossEntropy, Linear, LogSoftmax, LogSumExp, MaxPool2d,
+                 Softmax)
 from .reduce import Max, Mean, Min, Sum
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "Sum", "Mean", "Max", "Min",
     "Reshape", "Permute", "Expand", "GetItem", "Cat", "Pad", "Cast", "ToDevice",
     "MatMul",
-    "LogSoftmax", "Softmax", "LogSumExp", "CrossEntropy",
+    "LogSoftmax", "Softmax", "LogSumExp", "CrossEntropy", "BinaryCrossEntropy",
+    "Linear", "Conv2d", "MaxPool2d",
 ]

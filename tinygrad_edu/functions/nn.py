@@ -5,6 +5,8 @@ log_softmax and logsumexp subtract the maximum before exponentiating, so logits 
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .. import backend
 from ..autograd import Function
 
@@ -239,3 +241,26 @@ class MaxPool2d(Function):
                     m.where(winner == i * kw + j, grad, 0)
         ph, pw = padding
         return grad_x[:, :, ph:padded_shape[2] - ph, pw:padded_shape[3] - pw]
+
+
+class BinaryCrossEntropy(Function):
+    """L = -(y log p + (1 - y) log(1 - p)) per element, each log clamped at -100 as in PyTorch;
+    dL/dp = (p - y) / (p (1 - p)), with the denominator kept >= 1e-12 so p = 0 or 1 stays finite;
+    dL/dy = log(1 - p) - log(p)."""
+
+    @staticmethod
+    def forward(ctx, p, y):
+        m = xp(p)
+        with np.errstate(divide="ignore"):
+            log_p = m.maximum(m.log(p), -100)
+            log_q = m.maximum(m.log1p(-p), -100)
+        ctx.save_for_backward(p, y, log_p, log_q)
+        return -(y * log_p + (1 - y) * log_q)
+
+    @staticmethod
+    def backward(ctx, grad):
+        p, y, log_p, log_q = ctx.saved_tensors
+        need_p, need_y = ctx.needs_input_grad
+        grad_p = grad * (p - y) / xp(p).maximum(p * (1 - p), 1e-12) if need_p else None
+        grad_y = grad * (log_q - log_p) if need_y else None
+        return grad_p, grad_y

@@ -72,3 +72,19 @@ class ModuleList(Module):
 
     def __getitem__(self, index: int) -> Module:
         return list(self._modules.values())[index]
+
+    def __repr__(self) -> str:
+        """Runs of equal children print once, as PyTorch does: (0-2): 3 x Linear(...)."""
+        runs: list[list] = []
+        for name, module in self._modules.items():
+            text = repr(module).replace("\n", "\n  ")
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = name
+                runs[-1][3] += 1
+            else:
+                runs.append([name, name, text, 1])
+        if not runs:
+            return "ModuleList()"
+        lines = [f"  ({first}): {text}" if count == 1 else f"  ({first}-{last}): {count} x {text}"
+                 for first, last, text, count in runs]
+        return "ModuleList(\n" + "\n".join(lines) + "\n)"

@@ -171,9 +171,7 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") ->
     if data.size and (float(data.min()) < 0 or float(data.max()) > 1):
         raise ValueError("binary_cross_entropy: all input values must be probabilities in [0, 1]; "
                          "for raw scores use binary_cross_entropy_with_logits")
-    log_p = input.log().clip(min=-100)
-    log_q = (1 - input).log().clip(min=-100)
-    return _reduce(-(target * log_p + (1 - target) * log_q), reduction)
+    return _reduce(N.BinaryCrossEntropy.apply(input, target), reduction)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str = "mean",

@@ -159,16 +159,20 @@ class BatchNorm1d(Module):
     Eval mode uses the running statistics.
     """
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device: str | None = None, dtype: Any = None):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device: str | None = None, dtype: Any = None, *,
+                 bias: bool = True):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
+        self.use_bias = affine and bias
         if affine:
             self.weight = Parameter(Tensor.ones(num_features, device=device, dtype=dtype or np.float32))
-            self.bias = Parameter(Tensor.zeros(num_features, device=device, dtype=dtype or np.float32))
         else:
             self.register_parameter("weight", None)
+        if self.use_bias:
+            self.bias = Parameter(Tensor.zeros(num_features, device=device, dtype=dtype or np.float32))
+        else:
             self.register_parameter("bias", None)
         if track_running_stats:
             self.register_buffer("running_mean", Tensor.zeros(num_features, device=device, dtype=dtype or np.float32))
@@ -201,7 +205,9 @@ class BatchNorm1d(Module):
             centred = x - mean
         y = centred / (var + self.eps).sqrt()
         if self.affine:
-            y = y * self.weight.reshape(shape) + self.bias.reshape(shape)
+            y = y * self.weight.reshape(shape)
+        if self.use_bias:
+            y = y + self.bias.reshape(shape)
         return y
 
     def _update_running_stats(self, mean, var, count: int) -> None:
@@ -217,6 +223,6 @@ class BatchNorm1d(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.use_bias}, track_running_stats={self.track_running_stats}")
 
 

@@ -253,6 +253,9 @@ class Optimizer:
         param_of_index: dict[int, Tensor] = {}
         new_groups = []
         for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            if not isinstance(saved, dict) or "params" not in saved:
+                raise ValueError(f"{name}.load_state_dict: parameter group {i} of the loaded state dict "
+                                 "is not a dict with a 'params' entry")
             saved_params = list(saved["params"])
             if len(saved_params) != len(group["params"]):
                 raise ValueError(f"{name}.load_state_dict: parameter group {i} of the loaded state dict "

@@ -5,10 +5,11 @@
     (x * x).sum().backward()
     x.grad      # Tensor([2., 4.])
 """
-from . import functions
+from . import data, functions, nn, optim
 from .autograd import Context, Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import cuda_available, get_default_device, manual_seed, set_default_device
 from .gradcheck import GradcheckError, gradcheck
+from .serialization import from_torch, load, save, to_torch
 from .tensor import Tensor, ones_like, where, zeros_like
 
 float32 = "float32"
@@ -28,7 +29,8 @@ stack = Tensor.stack
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "Function", "Context", "functions", "no_grad", "enable_grad", "set_grad_enabled",
+    "Tensor", "Function", "Context", "functions", "nn", "optim", "data", "save", "load", "to_torch",
+    "from_torch", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "gradcheck", "GradcheckError", "manual_seed", "set_default_device",
     "get_default_device", "cuda_available", "where", "zeros_like", "ones_like", "zeros", "ones", "full",
     "rand", "randn", "arange", "eye", "cat", "stack", "float32", "float64", "int64",

@@ -190,7 +190,7 @@ _HYPER_PARAMETERS = {
     "Linear": ("in_features", "out_features", "bias"),
     "Conv2d": ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "bias"),
     "MaxPool2d": ("kernel_size", "stride", "padding", "dilation"),
-    "BatchNorm1d": ("num_features", "eps", "momentum", "affine", "track_running_stats"),
+    "BatchNorm1d": ("num_features", "eps", "momentum", "affine", "track_running_stats", "bias"),
     "Dropout": ("p",),
     "Flatten": ("start_dim", "end_dim"),
     "Identity": (),
@@ -259,6 +259,8 @@ def _settings(layer: Any, name: str) -> dict:
     settings = {attr: getattr(layer, attr) for attr in _HYPER_PARAMETERS[name]}
     if "bias" in settings:
         settings["bias"] = settings["bias"] is not None
+    if name == "BatchNorm1d" and (settings["bias"] or not settings["affine"]):
+        del settings["bias"]    # BatchNorm's bias= is new (torch 2.13): pass it only when it changes something
     return settings
 
 
@@ -291,8 +293,6 @@ def _why_torch_cannot_convert(layer: Any, torch: Any) -> str | None:
             return f"padding_mode={layer.padding_mode!r} is not supported, only 'zeros'"
         if isinstance(layer.padding, str):
             return f"padding={layer.padding!r} is not supported; give the padding as numbers"
-    if name == "BatchNorm1d" and layer.affine and layer.bias is None:
-        return "affine=True with bias=False is not supported"
     if name == "MaxPool2d" and (layer.ceil_mode or layer.return_indices):
         return "ceil_mode=True and return_indices=True are not supported"
     if name in ("Softmax", "LogSoftmax") and layer.dim is None:

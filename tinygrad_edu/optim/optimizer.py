@@ -122,15 +122,16 @@ class Optimizer:
     def _check_parameter(self, p: Any) -> None:
         name = type(self).__name__
         if not isinstance(p, Tensor):
+            hint = ("; pass model.parameters(), not model.named_parameters()"
+                    if isinstance(p, tuple) and len(p) == 2 and isinstance(p[1], Tensor) else "")
             raise TypeError(f"{name}: optimizer can only optimize Tensors, but one of the params is "
-                            f"{type(p).__name__}")
+                            f"{type(p).__name__}{hint}")
         if not p.is_leaf:
             raise ValueError(f"{name}: can't optimize a non-leaf Tensor (it was computed by "
                              f"{type(p.grad_fn).__name__}); optimize the leaf it was computed from, "
                              "or use .detach().requires_grad_()")
-        if not p.requires_grad:
-            raise ValueError(f"{name}: a parameter of shape {p.shape} does not require grad, so it "
-                             "would never get a gradient; create it with requires_grad=True")
+        # A frozen parameter (requires_grad=False) is accepted, as in PyTorch: it never gets a
+        # .grad, and step() skips parameters without one.
 
     def _fill_defaults(self, group: dict[str, Any]) -> None:
         """Give `group` every option it does not set itself (AdamW also pins its own flag)."""
@@ -144,14 +145,13 @@ class Optimizer:
 
     def _check_at_least(self, options: dict[str, Any], key: str, low: float, what: str) -> None:
         """options[key] must be a real number >= low (NaN fails too)."""
+        self._check_number(options, key)
         value = options[key]
-        name = type(self).__name__
-        if not isinstance(value, numbers.Real) or isinstance(value, bool):
-            raise TypeError(f"{name}: {key} must be a number, got {type(value).__name__} {value!r}")
         if not value >= low:
-            raise ValueError(f"{name}: invalid {what} {key}={value}: it must be >= {low}")
+            raise ValueError(f"{type(self).__name__}: invalid {what} {key}={value}: it must be >= {low}")
 
     def _check_number(self, options: dict[str, Any], key: str) -> None:
+        """options[key] must be a real number (not a bool, not a string)."""
         value = options[key]
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
             raise TypeError(f"{type(self).__name__}: {key} must be a number, got "

@@ -22,7 +22,7 @@ CHECKED = [op for op in OPS if op.differentiable and op.gradcheck]
 
 
 @pytest.mark.parametrize("op", CHECKED, ids=str)
-@settings(max_examples=5, deadline=None,
+@settings(max_examples=8, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
 def test_backward_matches_central_differences(op, device, data):

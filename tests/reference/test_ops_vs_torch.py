@@ -29,8 +29,8 @@ TORCH_DTYPE = {
 }
 
 _hypothesis = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-FLOAT32_RUNS = settings(max_examples=20, **_hypothesis)
-FLOAT64_RUNS = settings(max_examples=5, **_hypothesis)
+FLOAT32_RUNS = settings(max_examples=25, **_hypothesis)
+FLOAT64_RUNS = settings(max_examples=8, **_hypothesis)
 
 SEEDS = st.integers(0, 2**32 - 1)
 BROADCASTING = [op for op in OPS if op.broadcasts]

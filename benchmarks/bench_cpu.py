@@ -20,10 +20,12 @@ Four workloads, each written three times from the same initial values:
 
 How the numbers are taken: every implementation gets some warm-up steps, then each step
 is timed on its own with time.perf_counter and the table shows the median. The timed
-steps are split into up to 10 rounds (a block of edu steps, then NumPy, then PyTorch, and
-again), so a slow moment of the machine hits all three alike. The header shows the load
-average when the run began: on a busy machine (load near or above the CPU count) the
-times are inflated, the BLAS-heavy ones most, and the ratios are not to be trusted.
+steps are split into 5 rounds (a block of edu steps, then NumPy, then PyTorch, and again),
+so a slow moment of the machine hits all three alike; each block starts with 0.2 s of
+untimed steps, so that one library's idle worker threads do not slow the next one down.
+The header shows the load average when the run began: on a busy machine (load near or
+above the CPU count) the times are inflated, the BLAS-heavy ones most, and the ratios
+are not to be trusted.
 
 All libraries use the same number of threads (--threads, default 2): the environment
 variables below are set before NumPy or torch is imported, because the BLAS libraries
@@ -100,6 +102,8 @@ torch.set_num_threads(ARGS.threads)
 # everything the workloads allocate, as it would in a student's script.
 gc.freeze()
 
+ROUNDS = 5         # the timed steps are split into this many blocks per implementation
+SETTLE = 0.2       # seconds of untimed steps before each block (see measure)
 LR = 0.01          # SGD step size for W1 and W2
 SEED = 0
 W3_ITERATIONS = 10_000    # two op nodes (Mul, Add) per iteration: 20,000 nodes
@@ -107,21 +111,29 @@ W3_ITERATIONS = 10_000    # two op nodes (Mul, Add) per iteration: 20,000 nodes
 
 # ============================================================================ timing helpers
 
-def measure(steps_by_name: dict, warmup: int, steps: int) -> dict:
+def measure(steps_by_name: dict, warmup: int, steps: int, settle: float = SETTLE) -> dict:
     """Median seconds per step of each implementation.
 
-    Every implementation is warmed up first; then the timed steps run in rounds, each
-    round a block of consecutive steps per implementation.
+    The timed steps run in rounds: each round is a block of consecutive steps per
+    implementation. Every block starts with untimed steps: `warmup` of them in the first
+    round, one in later rounds, and in any case for at least `settle` seconds. Why the
+    settling: NumPy's OpenBLAS and PyTorch's OpenMP each keep their own worker threads,
+    which spin for a while after their last job. Timed right after a NumPy block, PyTorch
+    shares the two cores with OpenBLAS threads that are still spinning (W1 under PyTorch
+    then measured 2-3x slower). A program that uses one library alone never sees that.
+    (Resting with time.sleep instead is no good either: everything is slower just after.)
     """
-    for step in steps_by_name.values():
-        for _ in range(warmup):
-            step()
-    rounds = min(10, steps)
+    rounds = min(ROUNDS, steps)
     times = {name: [] for name in steps_by_name}
     for r in range(rounds):
         count = steps // rounds + (1 if r < steps % rounds else 0)
         for name, step in steps_by_name.items():
             gc.collect()                       # start each block without old garbage
+            untimed = warmup if r == 0 else min(warmup, 1)
+            settled = time.perf_counter() + settle
+            while untimed > 0 or time.perf_counter() < settled:
+                step()
+                untimed -= 1
             for _ in range(count):
                 start = time.perf_counter()
                 step()
@@ -572,7 +584,8 @@ def run_workload(name, args):
     if args.steps is not None:
         steps = args.steps
     print(f"  {name}: {warmup} warm-up + {steps} timed steps each ...", file=sys.stderr, flush=True)
-    times = measure({impl: r.step for impl, r in runners.items()}, warmup, steps)
+    settle = 0.0 if args.quick else SETTLE
+    times = measure({impl: r.step for impl, r in runners.items()}, warmup, steps, settle)
     return SimpleNamespace(name=name, times=times, steps=steps)
 
 
@@ -676,7 +689,8 @@ def cpu_model():
 
 def main(args):
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, load average {load:.2f}, {args.threads} thread(s) for all (OMP/OpenBLAS/MKL env, "
+    print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, load average {load:.2f}, "
+          f"{args.threads} thread(s) for all (OMP/OpenBLAS/MKL env, "
           f"torch.get_num_threads()={torch.get_num_threads()}), python {platform.python_version()}, "
           f"numpy {np.__version__}, torch {torch.__version__}, tinygrad_edu {tinygrad_edu.__version__}"
           + ("  [--quick: too few steps to be a measurement]" if args.quick else ""), flush=True)

@@ -1,1 +1,16 @@
-"""visualize: computation graphs and training plots for tinygrad_edu (see issue 5)."""
+"""visualize: see what the engine does.
+
+    from visualize import draw_graph
+    draw_graph(loss, params=dict(model.named_parameters()))    # the computation graph (graphviz)
+    explain_backward(loss)                                     # the chain rule, node by node, with numbers
+
+and matplotlib plots of training: plot_history, plot_decision_boundary, plot_activations,
+plot_grad_flow, plot_optimizer_paths. The engine never imports this package.
+"""
+from .graph import draw_graph, explain_backward
+from .plots import (plot_activations, plot_decision_boundary, plot_grad_flow, plot_history,
+                    plot_optimizer_paths)
+from .render import find_dot, render
+
+__all__ = ["draw_graph", "explain_backward", "render", "find_dot", "plot_history", "plot_decision_boundary",
+           "plot_activations", "plot_grad_flow", "plot_optimizer_paths"]

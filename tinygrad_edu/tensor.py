@@ -369,6 +369,9 @@ class Tensor:
             a, b = self.data, other.data
             if a.dtype is b.dtype and a.shape == b.shape:          # the common case: nothing to check
                 return fn.apply(other, self) if reverse else fn.apply(self, other)
+        elif type(other) is float or type(other) is int:
+            if self.data.dtype.kind == "f":                     # x * 2.0: the number stays raw
+                return fn.apply(other, self) if reverse else fn.apply(self, other)
         return self._binary_checked(fn, other, op, reverse)
 
     def _binary_checked(self, fn: type, other: Any, op: str, reverse: bool) -> "Tensor":
@@ -670,6 +673,10 @@ class Tensor:
     # ------------------------------------------------------------------ linear algebra
 
     def matmul(self, other: Any) -> "Tensor":
+        if isinstance(other, Tensor):              # the common case: two matrices that fit
+            a, b = self.data, other.data
+            if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype is b.dtype:
+                return L.MatMul.apply(self, other)
         other = self._operand(other, "matmul")
         if not isinstance(other, Tensor):
             raise TypeError("matmul: both operands must be tensors or arrays, not a Python number")

@@ -23,9 +23,10 @@ is timed on its own with time.perf_counter and the table shows the median. The t
 steps are split into 5 rounds (a block of edu steps, then NumPy, then PyTorch, and again),
 so a slow moment of the machine hits all three alike; each block starts with 0.2 s of
 untimed steps, so that one library's idle worker threads do not slow the next one down.
-The header shows the load average when the run began: on a busy machine (load near or
-above the CPU count) the times are inflated, the BLAS-heavy ones most, and the ratios
-are not to be trusted.
+The header shows the load average when the run began; after the table we print how many
+CPUs other processes kept busy meanwhile (Linux), with a warning when that is more than
+a fifth of one: on a busy machine the times are inflated, the multi-threaded BLAS ones
+most (W1 and W4 can come out several times slower), and the ratios are not to be trusted.
 
 All libraries use the same number of threads (--threads, default 2): the environment
 variables below are set before NumPy or torch is imported, because the BLAS libraries
@@ -96,8 +97,8 @@ from tinygrad_edu.functions import CrossEntropy  # noqa: E402
 torch.set_num_threads(ARGS.threads)
 # Python's cyclic garbage collector runs now and then while a graph is being built, and
 # each full collection scans every tracked object in the process: with torch imported
-# that is some 150,000 objects that have nothing to do with the benchmark, and it would
-# add tens of milliseconds to W3, for tinygrad_edu and PyTorch alike. Freezing what the
+# that is some 150,000 objects that have nothing to do with the benchmark (scanning them
+# made tinygrad_edu's W3 step about 1.5x slower when we tried). Freezing what the
 # imports created takes those objects out of the scan; the collector still runs on
 # everything the workloads allocate, as it would in a student's script.
 gc.freeze()
@@ -687,8 +688,37 @@ def cpu_model():
     return platform.processor() or platform.machine()
 
 
+def load_average():
+    """The 1-minute load average: how many processes wanted a CPU, lately (nan if unknown)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
+def cpu_usage():
+    """(wall clock, CPU seconds used by every process on the machine, CPU seconds used by
+    this one), or None where /proc/stat does not exist (it is Linux's)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:9]]
+    except OSError:
+        return None
+    user, nice, system, idle, iowait, irq, softirq, steal = fields
+    busy = (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    return time.perf_counter(), busy, time.process_time()
+
+
+def other_processes_cpus(start):
+    """How many CPUs other processes (and the hypervisor) kept busy, on average, since `start`."""
+    end = cpu_usage()
+    if start is None or end is None:
+        return None
+    wall = end[0] - start[0]
+    others = (end[1] - start[1]) - (end[2] - start[2])
+    return max(others, 0.0) / wall
+
+
 def main(args):
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    usage_at_start = cpu_usage()
+    load = load_average()
     print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, load average {load:.2f}, "
           f"{args.threads} thread(s) for all (OMP/OpenBLAS/MKL env, "
           f"torch.get_num_threads()={torch.get_num_threads()}), python {platform.python_version()}, "
@@ -707,6 +737,12 @@ def main(args):
             print(f"W3 per op node (forward+backward, {nodes:,} nodes): {per_op}")
     steps = ", ".join(f"{r.name} {r.steps}" for r in results)
     print(f"timed steps per implementation: {steps}")
+    others = other_processes_cpus(usage_at_start)
+    if others is not None:
+        print(f"other processes kept {others:.2f} of {os.cpu_count()} CPUs busy during the run")
+        if others > 0.2:
+            print("warning: the machine was busy: the times are inflated, the multi-threaded "
+                  "BLAS ones most (W1, W4); run again when it is idle")
     print()
 
     all_agree = True

@@ -208,6 +208,8 @@ def unbroadcast(grad: Any, shape: tuple) -> Any:
     extra = grad.ndim - len(shape)
     if extra < 0:
         return None
+    if extra == 1 and grad.shape[1:] == shape:     # the common case: a bias added to every row
+        return grad.sum(axis=0)
     axes = list(range(extra))
     for i, size in enumerate(shape):
         gsize = grad.shape[extra + i]
@@ -221,12 +223,12 @@ def unbroadcast(grad: Any, shape: tuple) -> Any:
 def _fit_gradient(node: Context, parent: Any, grad: Any) -> Any:
     """Check one gradient returned by `node.backward`, un-broadcast it and match the dtype."""
     data = parent.data
-    index = next(i for i, p in enumerate(node.parents) if p is parent)
     if type(grad) is not np.ndarray and not backend.is_device_array(grad):
         grad = backend.xp(data).asarray(grad, dtype=data.dtype)   # a number or a 0-d NumPy scalar
     if grad.shape != data.shape:
         fitted = unbroadcast(grad, data.shape)
         if fitted is None:
+            index = next(i for i, p in enumerate(node.parents) if p is parent)
             raise RuntimeError(
                 f"{type(node).__name__}.backward returned a gradient of shape {tuple(grad.shape)} "
                 f"for input {index}, which has shape {tuple(data.shape)}"

@@ -656,3 +656,51 @@ def test_training_loop_does_not_grow_traced_memory():
     finally:
         tracemalloc.stop()
     assert current[1000] - current[100] < 32 * 1024
+
+
+# ----------------------------------------------------------------------------- in-place updates
+
+def test_in_place_update_under_no_grad_keeps_the_parameter_like_torch():
+    import torch
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    tw = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    (w * w).sum().backward()
+    (tw * tw).sum().backward()
+    same = w
+    with no_grad():
+        w -= 0.1 * w.grad
+    with torch.no_grad():
+        tw -= 0.1 * tw.grad
+    assert w is same and w.requires_grad and w.is_leaf
+    np.testing.assert_allclose(w.numpy(), tw.numpy())
+
+
+def test_in_place_update_of_a_leaf_while_recording_is_refused():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    before = w.numpy().copy()
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad.*no_grad"):
+        w -= 1.0
+    np.testing.assert_array_equal(w.numpy(), before)
+
+
+def test_in_place_update_with_a_wrong_shape_is_refused():
+    w = Tensor([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
+        w += Tensor([1.0, 2.0, 3.0])
+
+
+def test_every_leaf_gets_its_own_gradient_array():
+    u = Tensor([1.0, 2.0], requires_grad=True)
+    v = Tensor([3.0, 4.0], requires_grad=True)
+    (u + v).sum().backward()                 # Add hands one array to both inputs
+    assert u.grad.data is not v.grad.data
+    u.grad.zero_()
+    np.testing.assert_array_equal(v.grad.numpy(), [1.0, 1.0])
+
+
+def test_a_0d_leaf_accumulates_over_two_backward_calls():
+    a = Tensor(3.0, requires_grad=True)
+    (a * a).backward()
+    (a * a).backward()
+    assert a.grad.item() == 12.0
+    assert "12." in repr(a.grad)

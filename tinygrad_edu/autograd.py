@@ -242,8 +242,7 @@ def _fit_gradient(node: Context, parent: Any, grad: Any) -> Any:
 def _accumulate(tensor: Any, grad: Any) -> None:
     """tensor.grad += grad, creating .grad on first use (never modifies an array in place).
 
-    A gradient array may be shared with another leaf (Add hands the same array to both
-    inputs): treat `.grad.data` as read-only, as the optimizers do.
+    backward() gives every leaf its own array, so `.grad` may be changed in place (zero_()).
     """
     if type(grad) is not np.ndarray and not backend.is_device_array(grad):
         grad = np.asarray(grad)             # 0-d + 0-d gives a NumPy scalar
@@ -252,7 +251,10 @@ def _accumulate(tensor: Any, grad: Any) -> None:
             grad = grad.copy()
         tensor.grad = Tensor._from_op(grad, None)
     else:
-        tensor.grad = Tensor._from_op(tensor.grad.data + grad, None)
+        total = tensor.grad.data + grad
+        if type(total) is not np.ndarray and not backend.is_device_array(total):
+            total = np.asarray(total)       # 0-d + 0-d gives a NumPy scalar
+        tensor.grad = Tensor._from_op(total, None)
 
 
 def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
@@ -310,5 +312,10 @@ def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
                 grads[key] = previous + g
         if not retain_graph:
             node.saved_tensors = None                       # release: a second backward is an error
+    given = set()
     for leaf in leaves:
-        _accumulate(leaf, grads[leaf])
+        g = grads[leaf]
+        if id(g) in given:          # Add hands one array to both inputs: each leaf gets its own
+            g = g.copy()
+        given.add(id(g))
+        _accumulate(leaf, g)

@@ -114,7 +114,9 @@ def to_device(array: Any, device: str) -> Any:
 
 def to_numpy(array: Any) -> np.ndarray:
     """A NumPy array with the values of `array`, wherever it lives (CuPy needs an explicit copy)."""
-    return array if isinstance(array, np.ndarray) else np.asarray(array.get())
+    if isinstance(array, (np.ndarray, np.generic)):
+        return np.asarray(array)
+    return np.asarray(array.get())
 
 
 # ----------------------------------------------------------------------------- random numbers

@@ -414,6 +414,42 @@ class Tensor:
         x = self if self.dtype.kind == "f" else self.astype(DEFAULT_FLOAT)
         return x._binary(E.Div, other, "div", reverse=reverse)
 
+    # in-place updates (w -= lr * w.grad under no_grad, as in PyTorch)
+    def _inplace(self, other: Any, op: str, out_of_place) -> "Tensor":
+        if autograd.is_grad_enabled() and self.requires_grad:
+            if self.is_leaf:
+                raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be changed in place while "
+                                   "the graph is recorded; update parameters inside `with no_grad():`")
+            return out_of_place(self, other)        # a non-leaf: record an ordinary op instead
+        value = other.data if isinstance(other, Tensor) else other
+        if isinstance(other, Tensor) and other.device != self.device:
+            raise RuntimeError(f"{op}: the tensors are on {self.device} and {other.device}")
+        shape = getattr(value, "shape", ())
+        if len(shape) > self.ndim or any(v not in (1, s) for v, s in zip(reversed(shape), reversed(self.shape))):
+            raise ValueError(f"{op}: a value of shape {tuple(shape)} cannot update a tensor of shape "
+                             f"{self.shape} in place")
+        try:
+            out_of_place.ufunc(self.data, value, out=self.data, casting="same_kind")
+        except TypeError as exc:     # e.g. adding floats to an int tensor in place
+            raise TypeError(f"{op}: cannot update a {self.dtype} tensor in place with this value: {exc}") from None
+        return self
+
+    def __iadd__(self, other): return self._inplace(other, "+=", _ADD)
+    def __isub__(self, other): return self._inplace(other, "-=", _SUB)
+    def __imul__(self, other): return self._inplace(other, "*=", _MUL)
+    def __itruediv__(self, other): return self._inplace(other, "/=", _DIV)
+
+    def zero_(self) -> "Tensor":
+        """Set every element to 0 in place (as w.grad.zero_() in PyTorch)."""
+        return self.fill_(0)
+
+    def fill_(self, value: float) -> "Tensor":
+        if autograd.is_grad_enabled() and self.requires_grad and self.is_leaf:
+            raise RuntimeError("fill_: a leaf tensor that requires grad cannot be changed in place while "
+                               "the graph is recorded; use `with no_grad():`")
+        self.data[...] = value
+        return self
+
     def add(self, other): return self + other
     def sub(self, other): return self - other
     def mul(self, other): return self * other
@@ -814,6 +850,25 @@ class Tensor:
                 raise ValueError(f"stack: all tensors must have the same shape, got {shape} and {t.shape}")
         axis = _axes(_pick(axis, dim, "axis", "dim", 0), len(shape) + 1, "stack")
         return Tensor.cat([t.unsqueeze(axis) for t in tensors], axis=axis)
+
+
+class _InPlace:
+    """An out-of-place operator paired with the NumPy/CuPy ufunc that does it in place."""
+
+    def __init__(self, operator, name: str):
+        self.operator, self.name = operator, name
+
+    def __call__(self, a, b):
+        return self.operator(a, b)
+
+    def ufunc(self, target, value, out, casting):
+        getattr(backend.xp(target), self.name)(target, value, out=out, casting=casting)
+
+
+_ADD = _InPlace(lambda a, b: a + b, "add")
+_SUB = _InPlace(lambda a, b: a - b, "subtract")
+_MUL = _InPlace(lambda a, b: a * b, "multiply")
+_DIV = _InPlace(lambda a, b: a / b, "divide")
 
 
 # ----------------------------------------------------------------------------- module-level helpers

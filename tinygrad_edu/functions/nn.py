@@ -143,74 +143,87 @@ class Linear(Function):
         return grad_x, grad_w, grad_b
 
 
-def _windows(x, kh, kw, stride, dilation, out_h, out_w):
-    """A strided view (N, C, out_h, out_w, kh, kw) of every kernel window of x (no copy)."""
-    n, c = x.shape[:2]
-    sn, sc, sh, sw = x.strides
-    return xp(x).lib.stride_tricks.as_strided(
-        x, shape=(n, c, out_h, out_w, kh, kw),
-        strides=(sn, sc, sh * stride[0], sw * stride[1], sh * dilation[0], sw * dilation[1]))
-
-
 def _out_size(size, k, stride, padding, dilation):
     return (size + 2 * padding - dilation * (k - 1) - 1) // stride + 1
+
+
+def _window_slice(i, j, stride, dilation, out_h, out_w):
+    """The index of x[:, :, ...] that kernel offset (i, j) sees at every output position."""
+    r, c = i * dilation[0], j * dilation[1]
+    return (slice(None), slice(None), slice(r, r + stride[0] * out_h, stride[0]),
+            slice(c, c + stride[1] * out_w, stride[1]))
+
+
+def _pad_hw(x, padding, value=0.0):
+    if padding == (0, 0):
+        return x
+    ph, pw = padding
+    return xp(x).pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
 class Conv2d(Function):
     """Y[n, o] = b[o] + Σ_c W[o, c] ⋆ X[n, c]  (cross-correlation, as in torch.nn.Conv2d).
 
-    im2col: every kernel window of the padded input becomes a row, and the convolution is
-    one matrix product of those rows with the flattened kernels. Backward: dW is the
-    product of the incoming gradient with the same rows; dX puts each row's gradient back
-    where its window came from (col2im), one kernel offset at a time.
+    im2col: the input values under every kernel offset (c, i, j) are copied into one row
+    of a matrix `cols` (C·kh·kw rows, N·oh·ow columns), so the convolution is one matrix
+    product W (O × C·kh·kw) @ cols. Backward: dW = G @ colsᵀ, and d cols = Wᵀ @ G is added
+    back to the positions each row was copied from (col2im). Both copies loop over the
+    kh·kw kernel offsets only, never over pixels.
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
         m = xp(x)
-        kh, kw = weight.shape[2:]
+        n, c = x.shape[:2]
+        o, _, kh, kw = weight.shape
         out_h = _out_size(x.shape[2], kh, stride[0], padding[0], dilation[0])
         out_w = _out_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
-        if padding != (0, 0):
-            x = m.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
-        cols = _windows(x, kh, kw, stride, dilation, out_h, out_w)
-        y = m.tensordot(cols, weight, axes=((1, 4, 5), (1, 2, 3)))      # (N, out_h, out_w, O)
+        x = _pad_hw(x, padding)
+        cols = m.empty((c, kh, kw, n, out_h, out_w), dtype=x.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                cols[:, i, j] = x[_window_slice(i, j, stride, dilation, out_h, out_w)].transpose(1, 0, 2, 3)
+        cols = cols.reshape(c * kh * kw, n * out_h * out_w)
+        y = weight.reshape(o, -1) @ cols                                   # (O, N·oh·ow)
         if bias is not None:
-            y += bias
-        ctx.save_for_backward(x, weight)
-        ctx.geometry = (stride, padding, dilation, out_h, out_w)
-        return m.ascontiguousarray(y.transpose(0, 3, 1, 2))
+            y += bias[:, None]
+        ctx.save_for_backward(cols, weight)
+        ctx.geometry = (x.shape, stride, padding, dilation, out_h, out_w)
+        return m.ascontiguousarray(y.reshape(o, n, out_h, out_w).transpose(1, 0, 2, 3))
 
     @staticmethod
     def backward(ctx, grad):
-        x, weight = ctx.saved_tensors                 # x is the padded input
-        stride, padding, dilation, out_h, out_w = ctx.geometry
-        m = xp(x)
+        cols, weight = ctx.saved_tensors
+        padded_shape, stride, padding, dilation, out_h, out_w = ctx.geometry
+        m = xp(grad)
         needs = ctx.needs_input_grad
-        kh, kw = weight.shape[2:]
+        n, c = padded_shape[:2]
+        o, _, kh, kw = weight.shape
+        g = grad.transpose(1, 0, 2, 3).reshape(o, -1)                    # (O, N·oh·ow)
         grad_x = grad_w = grad_b = None
         if needs[1]:
-            cols = _windows(x, kh, kw, stride, dilation, out_h, out_w)
-            grad_w = m.tensordot(grad, cols, axes=((0, 2, 3), (0, 2, 3)))    # (O, C, kh, kw)
+            grad_w = (g @ cols.T).reshape(weight.shape)
         if len(needs) > 2 and needs[2]:
             grad_b = grad.sum(axis=(0, 2, 3))
         if needs[0]:
-            grad_cols = m.tensordot(grad, weight, axes=((1,), (0,)))         # (N, oh, ow, C, kh, kw)
-            grad_cols = grad_cols.transpose(0, 3, 1, 2, 4, 5)
-            grad_x = m.zeros(x.shape, dtype=grad.dtype)
+            grad_cols = (weight.reshape(o, -1).T @ g).reshape(c, kh, kw, n, out_h, out_w)
+            grad_x = m.zeros(padded_shape, dtype=grad.dtype)
             for i in range(kh):
                 for j in range(kw):
-                    r, c = i * dilation[0], j * dilation[1]
-                    grad_x[:, :, r:r + stride[0] * out_h:stride[0], c:c + stride[1] * out_w:stride[1]] += \
-                        grad_cols[:, :, :, :, i, j]
+                    grad_x[_window_slice(i, j, stride, dilation, out_h, out_w)] += \
+                        grad_cols[:, i, j].transpose(1, 0, 2, 3)
             ph, pw = padding
-            grad_x = grad_x[:, :, ph:x.shape[2] - ph, pw:x.shape[3] - pw]
+            grad_x = grad_x[:, :, ph:padded_shape[2] - ph, pw:padded_shape[3] - pw]
         return grad_x, grad_w, grad_b
 
 
 class MaxPool2d(Function):
     """Y[n, c, i, j] = max over the kernel window at (i, j);  the gradient goes to the
-    window's maximum (the first one on ties, as in PyTorch). Padding counts as -inf."""
+    window's maximum (the first one on ties, as in PyTorch). Padding counts as -inf.
+
+    Computed one kernel offset at a time: a running maximum over kh·kw shifted views,
+    remembering which offset won.
+    """
 
     @staticmethod
     def forward(ctx, x, kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1)):
@@ -218,15 +231,21 @@ class MaxPool2d(Function):
         kh, kw = kernel_size
         out_h = _out_size(x.shape[2], kh, stride[0], padding[0], dilation[0])
         out_w = _out_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
-        if padding != (0, 0):
-            x = m.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2), constant_values=-m.inf)
-        cols = _windows(x, kh, kw, stride, dilation, out_h, out_w)
-        cols = cols.reshape(cols.shape[:4] + (kh * kw,))
-        winner = cols.argmax(axis=-1)
-        y = m.take_along_axis(cols, winner[..., None], axis=-1)[..., 0]
+        x = _pad_hw(x, padding, -m.inf)
+        best = x[_window_slice(0, 0, stride, dilation, out_h, out_w)].copy()
+        winner = m.zeros(best.shape, dtype=m.int8 if kh * kw < 128 else m.int32)
+        for i in range(kh):
+            for j in range(kw):
+                if i == 0 and j == 0:
+                    continue
+                candidate = x[_window_slice(i, j, stride, dilation, out_h, out_w)]
+                offset = winner.dtype.type(i * kw + j)
+                better = candidate > best                  # strictly: ties keep the first offset
+                m.maximum(best, candidate, out=best)
+                m.maximum(winner, better * offset, out=winner)   # offsets only grow: max() keeps the latest better one
         ctx.save_for_backward(winner)
         ctx.geometry = (x.shape, kernel_size, stride, padding, dilation, out_h, out_w)
-        return y
+        return best
 
     @staticmethod
     def backward(ctx, grad):
@@ -234,11 +253,15 @@ class MaxPool2d(Function):
         padded_shape, (kh, kw), stride, padding, dilation, out_h, out_w = ctx.geometry
         m = xp(grad)
         grad_x = m.zeros(padded_shape, dtype=grad.dtype)
+        overlapping = stride[0] < dilation[0] * (kh - 1) + 1 or stride[1] < dilation[1] * (kw - 1) + 1
         for i in range(kh):
             for j in range(kw):
-                r, c = i * dilation[0], j * dilation[1]
-                grad_x[:, :, r:r + stride[0] * out_h:stride[0], c:c + stride[1] * out_w:stride[1]] += \
-                    m.where(winner == i * kw + j, grad, 0)
+                target = grad_x[_window_slice(i, j, stride, dilation, out_h, out_w)]
+                won = winner == i * kw + j
+                if overlapping:                            # an input may win in several windows
+                    target += grad * won
+                else:                                      # each input is in one window at most
+                    m.multiply(grad, won, out=target)
         ph, pw = padding
         return grad_x[:, :, ph:padded_shape[2] - ph, pw:padded_shape[3] - pw]
 

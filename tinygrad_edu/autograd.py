@@ -223,8 +223,7 @@ def unbroadcast(grad: Any, shape: tuple) -> Any:
 def _fit_gradient(node: Context, parent: Any, grad: Any) -> Any:
     """Check one gradient returned by `node.backward`, un-broadcast it and match the dtype."""
     data = parent.data
-    if type(grad) is not np.ndarray and not backend.is_device_array(grad):
-        grad = backend.xp(data).asarray(grad, dtype=data.dtype)   # a number or a 0-d NumPy scalar
+    grad = backend.ensure_array(grad, like=data)        # a number or a 0-d NumPy scalar
     if grad.shape != data.shape:
         fitted = unbroadcast(grad, data.shape)
         if fitted is None:
@@ -244,17 +243,13 @@ def _accumulate(tensor: Any, grad: Any) -> None:
 
     backward() gives every leaf its own array, so `.grad` may be changed in place (zero_()).
     """
-    if type(grad) is not np.ndarray and not backend.is_device_array(grad):
-        grad = np.asarray(grad)             # 0-d + 0-d gives a NumPy scalar
+    grad = backend.ensure_array(grad)       # 0-d + 0-d gives a NumPy scalar
     if tensor.grad is None:
         if grad.base is not None:           # a view (e.g. broadcast_to from Sum): store a real array
             grad = grad.copy()
         tensor.grad = Tensor._from_op(grad, None)
     else:
-        total = tensor.grad.data + grad
-        if type(total) is not np.ndarray and not backend.is_device_array(total):
-            total = np.asarray(total)       # 0-d + 0-d gives a NumPy scalar
-        tensor.grad = Tensor._from_op(total, None)
+        tensor.grad = Tensor._from_op(backend.ensure_array(tensor.grad.data + grad), None)
 
 
 def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:

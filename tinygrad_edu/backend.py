@@ -94,6 +94,21 @@ def is_device_array(array: Any) -> bool:
     return _cupy is not None and isinstance(array, _cupy.ndarray)
 
 
+def is_array(value: Any) -> bool:
+    """True for a NumPy or CuPy array (not for a NumPy scalar such as np.float32(1))."""
+    return isinstance(value, np.ndarray) or is_device_array(value)
+
+
+def ensure_array(value: Any, like: Any = None) -> Any:
+    """An array for `value`: NumPy turns 0-d results into scalars (np.float32), and a backward
+    may return a plain number; both become 0-d arrays on the device (and dtype) of `like`."""
+    if type(value) is np.ndarray or is_device_array(value):
+        return value
+    if like is None:
+        return np.asarray(value)
+    return xp(like).asarray(value, dtype=like.dtype)
+
+
 def module_for(device: str):
     """The array module of a parsed device name."""
     return np if device == "cpu" else _load_cupy()

@@ -54,9 +54,7 @@ def _int_arg(value: Any, name: str, op: str) -> int:
 
 def _wrap(data: Any) -> "Tensor":
     """A Tensor (outside the graph) around a result that NumPy may have turned into a scalar."""
-    if not isinstance(data, np.ndarray) and not backend.is_device_array(data):
-        data = np.asarray(data)
-    return Tensor._from_op(data, None)
+    return Tensor._from_op(backend.ensure_array(data), None)
 
 
 def _pick(value: Any, alias: Any, name: str, alias_name: str, default: Any) -> Any:

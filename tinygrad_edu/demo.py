@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     epochs = _progress(args.epochs)
     for epoch in epochs:
         model.train()
-        total, seen = 0.0, 0
+        total, seen = None, 0          # the loss sum stays on the device: read once per epoch
         for xb, yb in loader:
             loss = loss_fn(model(xb), yb)
             optimizer.zero_grad()
@@ -129,8 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if graph is None:                            # the very first step, before the weights move
                 graph = draw_graph(loss, params=dict(model.named_parameters()))
             optimizer.step()
-            total += loss.item() * len(xb)
+            batch_total = loss.detach() * len(xb)
+            total = batch_total if total is None else total + batch_total
             seen += len(xb)
+        total = total.item()
         model.eval()
         train_accuracy, _ = _accuracy_and_loss(model, loss_fn, train_X, train_y)
         test_accuracy, test_loss = _accuracy_and_loss(model, loss_fn, test_X, test_y)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .. import backend
+from .. import backend, kernels
 from ..autograd import Function
 
 xp = backend.xp
@@ -174,15 +174,22 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, a):
-        m = xp(a)
-        e = m.exp(-m.abs(a))
-        y = m.where(a >= 0, 1, e) / (1 + e)
+        fused = kernels.get("sigmoid_forward", a)
+        if fused is not None:
+            y = fused(a)
+        else:
+            m = xp(a)
+            e = m.exp(-m.abs(a))
+            y = m.where(a >= 0, 1, e) / (1 + e)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
+        fused = kernels.get("sigmoid_backward", y)
+        if fused is not None:
+            return fused(grad, y)
         return grad * y * (1 - y)
 
 
@@ -198,6 +205,9 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
+        fused = kernels.get("tanh_backward", y)
+        if fused is not None:
+            return fused(grad, y)
         return grad * (1 - y * y)
 
 
@@ -213,6 +223,9 @@ class ReLU(Function):
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
+        fused = kernels.get("relu_backward", y)
+        if fused is not None:
+            return fused(grad, y)
         return grad * (y > 0)
 
 
@@ -223,11 +236,17 @@ class LeakyReLU(Function):
     def forward(ctx, a, negative_slope=0.01):
         ctx.save_for_backward(a)
         ctx.slope = negative_slope
+        fused = kernels.get("leaky_relu_forward", a)
+        if fused is not None:
+            return fused(a, negative_slope)
         return xp(a).where(a > 0, a, a * negative_slope)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
+        fused = kernels.get("leaky_relu_backward", a)
+        if fused is not None:
+            return fused(grad, a, ctx.slope)
         return xp(a).where(a > 0, grad, grad * ctx.slope)
 
 
@@ -236,8 +255,12 @@ class ELU(Function):
 
     @staticmethod
     def forward(ctx, a, alpha=1.0):
-        m = xp(a)
-        y = m.where(a > 0, a, alpha * m.expm1(m.minimum(a, 0)))  # min(): no overflow in the branch not taken
+        fused = kernels.get("elu_forward", a)
+        if fused is not None:
+            y = fused(a, alpha)
+        else:
+            m = xp(a)
+            y = m.where(a > 0, a, alpha * m.expm1(m.minimum(a, 0)))  # min(): no overflow in the branch not taken
         ctx.save_for_backward(a, y)
         ctx.alpha = alpha
         return y
@@ -245,6 +268,9 @@ class ELU(Function):
     @staticmethod
     def backward(ctx, grad):
         a, y = ctx.saved_tensors
+        fused = kernels.get("elu_backward", a)
+        if fused is not None:
+            return fused(grad, a, y, ctx.alpha)
         return xp(a).where(a > 0, grad, grad * (y + ctx.alpha))
 
 
@@ -263,6 +289,11 @@ class GELU(Function):
     def forward(ctx, a, approximate="none"):
         m = xp(a)
         ctx.approximate = approximate
+        fused = kernels.get("gelu_tanh_forward" if approximate == "tanh" else "gelu_forward", a)
+        if fused is not None:
+            y, s = fused(a)                  # s: tanh(...) or the normal CDF, kept for backward
+            ctx.save_for_backward(a, s)
+            return y
         if approximate == "tanh":
             t = m.tanh(_SQRT_2_OVER_PI * (a + 0.044715 * a ** 3))
             ctx.save_for_backward(a, t)
@@ -275,6 +306,9 @@ class GELU(Function):
     def backward(ctx, grad):
         a, s = ctx.saved_tensors
         m = xp(a)
+        fused = kernels.get("gelu_tanh_backward" if ctx.approximate == "tanh" else "gelu_backward", a)
+        if fused is not None:
+            return fused(grad, a, s)
         if ctx.approximate == "tanh":
             dt = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * a * a)
             return grad * (0.5 * (1 + s) + 0.5 * a * (1 - s * s) * dt)
@@ -291,10 +325,14 @@ class Softplus(Function):
 
     @staticmethod
     def forward(ctx, a, beta=1.0, threshold=20.0):
-        m = xp(a)
-        z = a * beta
-        y = (m.maximum(z, 0) + m.log1p(m.exp(-m.abs(z)))) / beta
-        y = m.where(z > threshold, a, y)
+        fused = kernels.get("softplus_forward", a)
+        if fused is not None:
+            y, z = fused(a, beta, threshold)
+        else:
+            m = xp(a)
+            z = a * beta
+            y = (m.maximum(z, 0) + m.log1p(m.exp(-m.abs(z)))) / beta
+            y = m.where(z > threshold, a, y)
         ctx.save_for_backward(z)
         ctx.threshold = threshold
         return y
@@ -302,6 +340,9 @@ class Softplus(Function):
     @staticmethod
     def backward(ctx, grad):
         (z,) = ctx.saved_tensors
+        fused = kernels.get("softplus_backward", z)
+        if fused is not None:
+            return fused(grad, z, ctx.threshold)
         m = xp(z)
         e = m.exp(-m.abs(z))
         sig = m.where(z >= 0, 1, e) / (1 + e)

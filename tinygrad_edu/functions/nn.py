@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend
+from .. import backend, kernels
 from ..autograd import Function
 
 xp = backend.xp
@@ -107,11 +107,16 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx, grad):
         p, target = ctx.saved_tensors
+        if ctx.reduction == "none":
+            scale = grad[:, None]
+        else:
+            scale = grad / p.shape[0] if ctx.reduction == "mean" else grad
+        fused = kernels.get("cross_entropy_backward", p)
+        if fused is not None:
+            column = xp(p).arange(p.shape[1], dtype=target.dtype)
+            return fused(p, target[:, None], column, scale), None
         g = p.copy()
         g[xp(p).arange(p.shape[0]), target] -= 1
-        if ctx.reduction == "none":
-            return g * grad[:, None], None
-        scale = grad / p.shape[0] if ctx.reduction == "mean" else grad
         return g * scale, None
 
 

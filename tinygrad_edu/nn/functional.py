@@ -168,7 +168,9 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") ->
     """-(y log p + (1 - y) log(1 - p)) for probabilities p; each log is clamped at -100 as in PyTorch."""
     target = _check_pair("binary_cross_entropy", input, target, reduction)
     data = input.data
-    if data.size and (float(data.min()) < 0 or float(data.max()) > 1):
+    # the range check reads the values back, so it runs on the CPU only: on the GPU it would make
+    # every training step wait for the device (PyTorch checks there inside the kernel instead)
+    if data.size and input.device == "cpu" and (float(data.min()) < 0 or float(data.max()) > 1):
         raise ValueError("binary_cross_entropy: all input values must be probabilities in [0, 1]; "
                          "for raw scores use binary_cross_entropy_with_logits")
     return _reduce(N.BinaryCrossEntropy.apply(input, target), reduction)

@@ -49,7 +49,9 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
-    return _fill(tensor, backend.generator(tensor.device).normal(mean, std, tensor.shape))
+    # standard_normal, not normal: CuPy's Generator has only the former (same numbers on NumPy)
+    values = backend.generator(tensor.device).standard_normal(tensor.shape)
+    return _fill(tensor, values * std + mean)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:

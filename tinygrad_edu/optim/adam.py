@@ -4,7 +4,7 @@ from __future__ import annotations
 import numbers
 from typing import Any, Iterable
 
-from .. import backend
+from .. import backend, kernels
 from .optimizer import Optimizer, _lerp_, _new_step
 
 
@@ -66,6 +66,17 @@ class Adam(Optimizer):
         t = float(state["step"])
         lr, weight_decay = group["lr"], group["weight_decay"]
         beta1, beta2 = group["betas"]
+        step_size = lr / (1 - beta1 ** t)
+        bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
+
+        amsgrad = group["amsgrad"]
+        fused = kernels.get("adam_amsgrad" if amsgrad else "adam", param)
+        if fused is not None:                      # the same update as one GPU kernel (kernels.py)
+            decoupled = group["decoupled_weight_decay"]
+            arrays = [param, state["exp_avg"], state["exp_avg_sq"]] + ([state["max_exp_avg_sq"]] if amsgrad else [])
+            fused(grad, 1 - lr * weight_decay if decoupled else 1.0, 0.0 if decoupled else weight_decay,
+                  beta1, 1 - beta1, beta2, 1 - beta2, step_size, bias_correction2_sqrt, group["eps"], *arrays)
+            return
 
         g = grad                                   # read only: computed out of place below
         if weight_decay != 0:
@@ -80,9 +91,7 @@ class Adam(Optimizer):
         exp_avg_sq *= beta2
         exp_avg_sq += (1 - beta2) * g * g
 
-        step_size = lr / (1 - beta1 ** t)
-        bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
-        if group["amsgrad"]:
+        if amsgrad:
             max_exp_avg_sq = state["max_exp_avg_sq"]
             xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
             denom = xp.sqrt(max_exp_avg_sq)

@@ -1,0 +1,145 @@
+"""The fused GPU kernels (tinygrad_edu/kernels.py) against the plain array code beside them.
+
+On "cuda" each op runs twice, with fusion on and off, and the two must agree: values and
+gradients, float32 and float64, with inputs that reach every branch (negative, zero, large).
+The reference suite already checks both against PyTorch; this pins down that the fused kernel
+computes what its plain twin computes. On "cpu" there are no kernels: `kernels.get` must say so.
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import tinygrad_edu.nn.functional as F
+from tinygrad_edu import Tensor, kernels, optim
+
+EDGES = np.array([-1e4, -30.0, -5.0, -1.0, -1e-3, 0.0, 1e-3, 0.5, 1.0, 5.0, 30.0, 1e4])
+
+ACTIVATIONS = {
+    "sigmoid": lambda x: x.sigmoid(),
+    "tanh": lambda x: x.tanh(),
+    "relu": lambda x: x.relu(),
+    "leaky_relu": lambda x: F.leaky_relu(x, 0.1),
+    "elu": lambda x: F.elu(x, 0.7),
+    "gelu": lambda x: F.gelu(x),
+    "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"),
+    "softplus": lambda x: F.softplus(x),
+    "softplus_beta": lambda x: F.softplus(x, beta=2.0, threshold=5.0),
+}
+
+
+@pytest.fixture
+def fusion():
+    """Restores the fusion switch after a test that flips it."""
+    before = kernels.fused_enabled()
+    yield kernels.set_fused
+    kernels.set_fused(before)
+
+
+def run_activation(fn, values, device, dtype):
+    x = Tensor(values.astype(dtype), device=device, requires_grad=True)
+    y = fn(x)
+    upstream = Tensor(np.linspace(-2, 2, int(np.prod(y.shape))).reshape(y.shape).astype(dtype), device=device)
+    (y * upstream).sum().backward()
+    return y.numpy(), x.grad.numpy()
+
+
+def close(a, b, dtype):
+    rtol, atol = (2e-6, 1e-6) if dtype == np.float32 else (1e-13, 1e-13)
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_fused_activation_equals_the_plain_path(name, dtype, device, fusion):
+    rng = np.random.default_rng(1)
+    values = np.concatenate([EDGES, rng.normal(0, 3, 52)]).reshape(8, 8)
+    fusion(True)
+    fused = run_activation(ACTIVATIONS[name], values, device, dtype)
+    fusion(False)
+    plain = run_activation(ACTIVATIONS[name], values, device, dtype)
+    for a, b in zip(fused, plain):
+        assert a.dtype == dtype
+        close(a, b, dtype)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_fused_cross_entropy_backward_equals_the_plain_path(reduction, device, fusion):
+    rng = np.random.default_rng(2)
+    logits = rng.normal(0, 4, (16, 7)).astype(np.float32)
+    labels = rng.integers(0, 7, 16)
+    results = []
+    for enabled in (True, False):
+        fusion(enabled)
+        z = Tensor(logits, device=device, requires_grad=True)
+        loss = F.cross_entropy(z, Tensor(labels, device=device), reduction=reduction)
+        (loss * 3.0).sum().backward()
+        results.append((loss.numpy(), z.grad.numpy()))
+    for a, b in zip(*results):
+        close(a, b, np.float32)
+
+
+OPTIMIZERS = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.1, weight_decay=0.05)),
+    ("SGD", dict(lr=0.1, momentum=0.9)),
+    ("SGD", dict(lr=0.05, momentum=0.8, dampening=0.2, weight_decay=0.05)),
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.05)),
+    ("Adam", dict(lr=0.01)),
+    ("Adam", dict(lr=0.01, betas=(0.3, 0.9))),              # the other lerp formula
+    ("Adam", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
+    ("AdamW", dict(lr=0.01, weight_decay=0.1)),
+    ("AdamW", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
+]
+
+
+def run_optimizer(name, options, device, dtype, steps=5):
+    rng = np.random.default_rng(3)
+    w = Tensor(rng.normal(size=(6, 5)).astype(dtype), device=device, requires_grad=True)
+    opt = getattr(optim, name)([w], **options)
+    for step in range(steps):
+        w.grad = Tensor((rng.normal(size=(6, 5)) * (step + 1)).astype(dtype), device=device)
+        opt.step()
+    return w.numpy(), [backend_copy(v) for v in opt.state[w].values()]
+
+
+def backend_copy(value):
+    return value.get() if hasattr(value, "get") else np.asarray(value)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name, options", OPTIMIZERS, ids=[f"{n}{o}" for n, o in OPTIMIZERS])
+def test_fused_optimizer_step_equals_the_plain_path(name, options, dtype, device, fusion):
+    fusion(True)
+    w_fused, state_fused = run_optimizer(name, options, device, dtype)
+    fusion(False)
+    w_plain, state_plain = run_optimizer(name, options, device, dtype)
+    close(w_fused, w_plain, dtype)
+    assert len(state_fused) == len(state_plain)
+    for a, b in zip(state_fused, state_plain):
+        close(a, b, dtype)
+
+
+def test_there_are_no_kernels_for_cpu_arrays():
+    for name in kernels.SPECS:
+        assert kernels.get(name, np.zeros(3, dtype=np.float32)) is None
+
+
+def test_every_kernel_declares_inputs_outputs_and_a_body():
+    for name, (inputs, outputs, body) in kernels.SPECS.items():
+        declared = [p.split()[-1] for p in (inputs + "," + outputs).split(",")]
+        assert len(declared) == len(set(declared)), f"{name}: a parameter is declared twice"
+        for parameter in declared:
+            assert parameter in body, f"{name}: parameter {parameter!r} is never used"
+        for output in outputs.split(","):
+            assert f"{output.split()[-1]} " in body, f"{name}: output {output!r} is never assigned"
+
+
+def test_the_environment_variable_turns_fusion_off():
+    program = "from tinygrad_edu import kernels; print(kernels.fused_enabled())"
+    for value, expected in [("0", "False"), ("off", "False"), ("1", "True")]:
+        out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True,
+                             env={**os.environ, "TINYGRAD_EDU_FUSED": value}).stdout.strip()
+        assert out == expected, (value, out)

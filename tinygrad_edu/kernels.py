@@ -1,0 +1,144 @@
+"""Fused GPU kernels: one pass over memory where the plain array code makes several.
+
+On the GPU every CuPy operation is its own kernel launch that reads and writes whole arrays.
+The sigmoid's backward `grad * y * (1 - y)` is three launches and two temporary arrays; an
+Adam update written with array operations is about ten launches per parameter. For the small
+models of a course the launches, not the arithmetic, set the speed, so the chains that run in
+every training step are written here once more as single CuPy ElementwiseKernels.
+
+The plain array code stays where it was, right beside each call, and remains the definition:
+it runs on the CPU, and on the GPU too when fusion is off (TINYGRAD_EDU_FUSED=0 or
+`set_fused(False)`). The tests run both paths against PyTorch. A caller writes
+
+    fused = kernels.get("sigmoid_backward", y)
+    if fused is not None:
+        return fused(grad, y)
+    return grad * y * (1 - y)
+
+How to read a kernel: `inputs` and `outputs` declare the arguments; `T` stands for the element
+type of the arrays (float or double), and scalar arguments declared `T` are converted to it.
+In `body` (CUDA C) an array argument's name means one element of it; outputs may also be read,
+which is how the optimizer kernels update their arrays in place. Arrays broadcast as in NumPy.
+Scalars such as 1 - beta1 are computed in Python, in double precision, as PyTorch does, so
+both paths round the same way.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from . import backend
+
+# name: (inputs, outputs, body)
+SPECS: dict[str, tuple[str, str, str]] = {
+    # ----------------------------------------------------------------- activations
+    "relu_backward": (
+        "T g, T y", "T dx",
+        "dx = y > T(0) ? g : T(0)"),
+    "sigmoid_forward": (                       # stable for any x: e = exp(-|x|) <= 1
+        "T x", "T y",
+        "T e = exp(-fabs(x)); y = (x >= T(0) ? T(1) : e) / (T(1) + e)"),
+    "sigmoid_backward": (
+        "T g, T y", "T dx",
+        "dx = g * y * (T(1) - y)"),
+    "tanh_backward": (
+        "T g, T y", "T dx",
+        "dx = g * (T(1) - y * y)"),
+    "leaky_relu_forward": (
+        "T x, T slope", "T y",
+        "y = x > T(0) ? x : x * slope"),
+    "leaky_relu_backward": (
+        "T g, T x, T slope", "T dx",
+        "dx = x > T(0) ? g : g * slope"),
+    "elu_forward": (
+        "T x, T alpha", "T y",
+        "y = x > T(0) ? x : alpha * expm1(x)"),
+    "elu_backward": (
+        "T g, T x, T y, T alpha", "T dx",
+        "dx = x > T(0) ? g : g * (y + alpha)"),
+    "gelu_forward": (                          # y = x Φ(x), Φ(x) = (1 + erf(x / √2)) / 2
+        "T x", "T y, T cdf",
+        "cdf = T(0.5) * (T(1) + erf(x * T(0.70710678118654752))); y = x * cdf"),
+    "gelu_backward": (                         # dy/dx = Φ(x) + x φ(x)
+        "T g, T x, T cdf", "T dx",
+        "dx = g * (cdf + x * T(0.39894228040143268) * exp(T(-0.5) * x * x))"),
+    "gelu_tanh_forward": (                     # t = tanh(√(2/π) (x + 0.044715 x³))
+        "T x", "T y, T t",
+        "t = tanh(T(0.79788456080286536) * (x + T(0.044715) * x * x * x)); y = T(0.5) * x * (T(1) + t)"),
+    "gelu_tanh_backward": (
+        "T g, T x, T t", "T dx",
+        "T dt = T(0.79788456080286536) * (T(1) + T(3) * T(0.044715) * x * x);"
+        "dx = g * (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * dt)"),
+    "softplus_forward": (                      # (max(z, 0) + log(1 + e^-|z|)) / beta, z = beta x
+        "T x, T beta, T threshold", "T y, T z",
+        "z = x * beta;"
+        "y = z > threshold ? x : (max(z, T(0)) + log1p(exp(-fabs(z)))) / beta"),
+    "softplus_backward": (                     # sigmoid(z)
+        "T g, T z, T threshold", "T dx",
+        "T e = exp(-fabs(z));"
+        "dx = z > threshold ? g : g * ((z >= T(0) ? T(1) : e) / (T(1) + e))"),
+
+    # ----------------------------------------------------------------- losses
+    "cross_entropy_backward": (                # (softmax - onehot(target)) * scale
+        "T p, I target, I column, T scale", "T dx",
+        "dx = (column == target ? p - T(1) : p) * scale"),
+
+    # ----------------------------------------------------------------- optimizer updates
+    "sgd": (
+        "T g, T lr, T weight_decay", "T p",
+        "p -= lr * (g + weight_decay * p)"),
+    "sgd_momentum": (                          # first != 0: the buffer starts as the gradient
+        "T g, T lr, T weight_decay, T momentum, T one_minus_dampening, int32 nesterov, int32 first",
+        "T p, T buf",
+        "T d = g + weight_decay * p;"
+        "buf = first ? d : momentum * buf + one_minus_dampening * d;"
+        "p -= lr * (nesterov ? d + momentum * buf : buf)"),
+    "adam": (
+        "T g, T decay, T weight_decay, T beta1, T one_minus_beta1, T beta2, T one_minus_beta2,"
+        " T step_size, T bias_correction2_sqrt, T eps",
+        "T p, T m, T v",
+        "p *= decay;"                              # AdamW's decoupled decay (decay = 1 - lr wd)
+        "T d = g + weight_decay * p;"              # Adam's L2 term (weight_decay = 0 for AdamW)
+        "m = one_minus_beta1 < T(0.5) ? m + one_minus_beta1 * (d - m) : d - (d - m) * beta1;"  # torch's lerp
+        "v = v * beta2 + one_minus_beta2 * d * d;"
+        "p -= step_size * m / (sqrt(v) / bias_correction2_sqrt + eps)"),
+    "adam_amsgrad": (
+        "T g, T decay, T weight_decay, T beta1, T one_minus_beta1, T beta2, T one_minus_beta2,"
+        " T step_size, T bias_correction2_sqrt, T eps",
+        "T p, T m, T v, T v_max",
+        "p *= decay;"
+        "T d = g + weight_decay * p;"
+        "m = one_minus_beta1 < T(0.5) ? m + one_minus_beta1 * (d - m) : d - (d - m) * beta1;"  # torch's lerp
+        "v = v * beta2 + one_minus_beta2 * d * d;"
+        "v_max = max(v_max, v);"
+        "p -= step_size * m / (sqrt(v_max) / bias_correction2_sqrt + eps)"),
+}
+
+_enabled = os.environ.get("TINYGRAD_EDU_FUSED", "1").strip().lower() not in ("0", "false", "no", "off")
+_built: dict[str, Any] = {}
+
+
+def set_fused(enabled: bool) -> None:
+    """Turn the fused GPU kernels on (the default) or off (every op takes the plain path)."""
+    global _enabled
+    _enabled = bool(enabled)
+
+
+def fused_enabled() -> bool:
+    return _enabled
+
+
+def get(name: str, array: Any):
+    """The fused kernel `name` when `array` is on the GPU and fusion is on, else None.
+
+    Kernels are built on first use; CuPy compiles each one at its first call and keeps the
+    binary in its on-disk cache, so later runs start fast.
+    """
+    if not _enabled or not backend.is_device_array(array):
+        return None
+    kernel = _built.get(name)
+    if kernel is None:
+        inputs, outputs, body = SPECS[name]
+        kernel = _built[name] = backend.module_for("cuda").ElementwiseKernel(
+            inputs, outputs, body, f"tinygrad_edu_{name}")
+    return kernel

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from tinygrad_edu import backend
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
 # The PyTorch twin needs torch only; the multi-GPU example needs torchrun and GPUs.
@@ -20,6 +22,8 @@ def test_a_readme_example_runs(source, tmp_path, monkeypatch):
         pytest.importorskip("torch")
     if "visualize" in source:
         pytest.importorskip("graphviz")
+    if '"cuda"' in source and not backend.cuda_available():
+        pytest.skip("needs CuPy and an NVIDIA GPU (or pytest --fake-gpu)")
     monkeypatch.chdir(tmp_path)                 # examples may write files
     (tmp_path / "docs").mkdir()
     exec(compile(source, "README.md", "exec"), {"__name__": "__readme__"})

@@ -23,13 +23,14 @@ _CUPY_HELP = (
 )
 
 _cupy: Any = None            # the cupy module once it has been imported and checked
+_cupy_array: Any = None      # cupy.ndarray, kept for the fast type checks below
 _cupy_error: str | None = None
 _default_device: str | None = None   # None: read TINYGRAD_EDU_DEVICE on first use
 
 
 def _load_cupy():
     """Import CuPy and check that it sees a GPU; raise RuntimeError saying what to install."""
-    global _cupy, _cupy_error
+    global _cupy, _cupy_array, _cupy_error
     if _cupy is not None:
         return _cupy
     if _cupy_error is None:
@@ -37,7 +38,7 @@ def _load_cupy():
             import cupy
             if cupy.cuda.runtime.getDeviceCount() < 1:
                 raise RuntimeError("no CUDA device found")
-            _cupy = cupy
+            _cupy, _cupy_array = cupy, cupy.ndarray
             return cupy
         except Exception as exc:  # ImportError, CUDARuntimeError, ...
             _cupy_error = f"{type(exc).__name__}: {exc}"
@@ -84,14 +85,14 @@ def set_default_device(device: str) -> None:
 
 def xp(array: Any):
     """The array module (numpy or cupy) that owns `array`."""
-    if isinstance(array, np.ndarray) or _cupy is None:
-        return np
-    return _cupy.get_array_module(array)
+    if _cupy_array is not None and isinstance(array, _cupy_array):
+        return _cupy
+    return np
 
 
 def is_device_array(array: Any) -> bool:
     """True for a CuPy array (only possible once CuPy has been loaded)."""
-    return _cupy is not None and isinstance(array, _cupy.ndarray)
+    return _cupy_array is not None and isinstance(array, _cupy_array)
 
 
 def is_array(value: Any) -> bool:

@@ -1,0 +1,2 @@
+"""cupyx.scipy: only `special` here."""
+from . import special  # noqa: F401

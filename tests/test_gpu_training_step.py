@@ -1,0 +1,96 @@
+"""A training step on the GPU never waits for it: no device-to-host copy between two steps.
+
+Every `.item()`, `float(t)`, `bool(t)` or `.numpy()` copies from the GPU and so waits until
+all queued kernels have run; one of them inside the step would serialise the CPU and the GPU.
+Real CuPy cannot count them, so these tests run on tests/fake_cupy (`pytest --fake-gpu`),
+whose arrays count every copy back to the host; they skip elsewhere.
+"""
+import numpy as np
+import pytest
+
+import tinygrad_edu.nn.functional as F
+from tinygrad_edu import Tensor, backend, nn, optim
+from tinygrad_edu.data import DataLoader, TensorDataset
+
+
+@pytest.fixture
+def fake_cupy():
+    if not backend.cuda_available():
+        pytest.skip("needs CuPy and an NVIDIA GPU (or pytest --fake-gpu)")
+    cupy = backend.module_for("cuda")
+    if not hasattr(cupy, "_fake_reset_sync_count"):
+        pytest.skip("real CuPy does not count synchronisations; run with --fake-gpu")
+    return cupy
+
+
+def syncs_in_steps(cupy, step, warmup=1, steps=3):
+    for _ in range(warmup):
+        step()
+    cupy._fake_reset_sync_count()
+    for _ in range(steps):
+        step()
+    return cupy._fake_sync_count
+
+
+MODELS = {
+    "mlp": (lambda: nn.Sequential(nn.Linear(20, 32), nn.ReLU(), nn.Linear(32, 16), nn.Sigmoid(),
+                                  nn.Linear(16, 5)), (8, 20)),
+    "mlp_gelu_dropout_batchnorm": (lambda: nn.Sequential(nn.Linear(20, 32), nn.BatchNorm1d(32), nn.GELU(),
+                                                         nn.Dropout(0.2), nn.Linear(32, 5)), (8, 20)),
+    "cnn": (lambda: nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                                  nn.Flatten(), nn.Linear(4 * 4 * 4, 5)), (8, 1, 8, 8)),
+}
+OPTIMIZERS = {
+    "SGD": lambda params: optim.SGD(params, lr=0.1, momentum=0.9, weight_decay=1e-4),
+    "Adam": lambda params: optim.Adam(params, lr=1e-3),
+    "AdamW": lambda params: optim.AdamW(params, lr=1e-3, amsgrad=True),
+}
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("opt_name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("model_name", sorted(MODELS))
+def test_a_training_step_makes_no_host_copy(model_name, opt_name, fake_cupy):
+    make_model, shape = MODELS[model_name]
+    model = make_model().to("cuda")
+    optimizer = OPTIMIZERS[opt_name](model.parameters())
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.normal(size=shape).astype(np.float32), device="cuda")
+    y = Tensor(rng.integers(0, 5, shape[0]), device="cuda")
+    total = []
+
+    def step():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        total.append(loss.detach())          # kept on the device, read after the loop
+
+    assert syncs_in_steps(fake_cupy, step) == 0
+    assert np.isfinite(sum(t.item() for t in total))
+
+
+@pytest.mark.gpu
+def test_an_epoch_over_a_gpu_data_loader_reads_the_loss_once(fake_cupy):
+    rng = np.random.default_rng(1)
+    data = TensorDataset(Tensor(rng.normal(size=(64, 6)).astype(np.float32)), Tensor(rng.integers(0, 3, 64)))
+    loader = DataLoader(data, batch_size=16, shuffle=True, seed=0, device="cuda")
+    model = nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3)).to("cuda")
+    optimizer = optim.Adam(model.parameters(), lr=1e-2)
+
+    def epoch():
+        total = None
+        for xb, yb in loader:
+            loss = F.cross_entropy(model(xb), yb)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total = loss.detach() if total is None else total + loss.detach()
+        return total
+
+    epoch()
+    fake_cupy._fake_reset_sync_count()
+    total = epoch()
+    assert fake_cupy._fake_sync_count == 0
+    total.item()
+    assert fake_cupy._fake_sync_count == 1

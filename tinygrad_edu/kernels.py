@@ -79,6 +79,13 @@ SPECS: dict[str, tuple[str, str, str]] = {
         "dx = z > threshold ? g : g * ((z >= T(0) ? T(1) : e) / (T(1) + e))"),
 
     # ----------------------------------------------------------------- losses
+    "exp_shifted": (                           # e^(z - max): a row of all -inf keeps shift 0
+        "T z, T shift", "T e",
+        "e = exp(z - (isfinite(shift) ? shift : T(0)))"),
+    "cross_entropy_forward": (                 # softmax, and each row's -log softmax[target]
+        "T e, T total, T z, T shift, I target, I column", "T p, T picked",
+        "p = e / total;"
+        "picked = column == target ? log(total) - (z - (isfinite(shift) ? shift : T(0))) : T(0)"),
     "cross_entropy_backward": (                # (softmax - onehot(target)) * scale
         "T p, I target, I column, T scale", "T dx",
         "dx = (column == target ? p - T(1) : p) * scale"),

@@ -37,6 +37,7 @@ def _fake_reset_sync_count() -> None:
     """Set the counters of device-to-host (sync) and host-to-device (transfer) copies to 0."""
     counters["sync"] = 0
     counters["transfer"] = 0
+    counters["launch"] = 0
 
 
 def __getattr__(name):
@@ -44,6 +45,8 @@ def __getattr__(name):
         return counters["sync"]
     if name == "_fake_transfer_count":
         return counters["transfer"]
+    if name == "_fake_launch_count":
+        return counters["launch"]
     if name in _REAL:
         raise AttributeError(f"fake cupy does not implement cupy.{name} (real CuPy has it: "
                              f"add it to tests/fake_cupy)")

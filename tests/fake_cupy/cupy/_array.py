@@ -21,7 +21,9 @@ _IMPLICIT = ("Implicit conversion to a NumPy array is not allowed. "
              "Please use `.get()` to construct a NumPy array explicitly.")
 
 # counters, read and reset through cupy._fake_sync_count / cupy._fake_reset_sync_count()
-counters = {"sync": 0, "transfer": 0}
+# and `launch`: roughly how many kernels real CuPy would launch (every new array computed,
+# every in-place update, every ElementwiseKernel call; views are free), for cupy._fake_launch_count
+counters = {"sync": 0, "transfer": 0, "launch": 0}
 
 def _errstate():
     """CuPy never warns about inf or nan: every operation runs with NumPy's warnings off."""
@@ -82,6 +84,8 @@ def wrap(value):
 
 
 def _new(array):
+    if array.base is None:          # computed into fresh memory: one kernel (views cost nothing)
+        counters["launch"] += 1
     obj = object.__new__(ndarray)
     obj._a = array
     return obj
@@ -243,6 +247,7 @@ class ndarray:
             value = value._a
         elif t is np.ndarray or t is list or t is tuple:
             counters["transfer"] += 1          # cupy_array[...] = host values: a host-to-device copy
+        counters["launch"] += 1
         self._a[unwrap_index(index)] = value
 
     # ------------------------------------------------------------------ NumPy protocols
@@ -315,6 +320,7 @@ def _inplace(name):
             raise _unsupported(other)
         with _errstate():
             op(self._a, other)
+        counters["launch"] += 1
         return self
     method.__name__ = name
     return method

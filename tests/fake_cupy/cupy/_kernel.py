@@ -29,7 +29,7 @@ import tempfile
 
 import numpy as np
 
-from ._array import ndarray, _new
+from ._array import counters, ndarray, _new
 
 _C_TYPES = {
     np.dtype(np.bool_): "bool",
@@ -162,8 +162,10 @@ class ElementwiseKernel:
         for a in outs:
             if a._a.shape != shape:
                 raise ValueError("Out shape is mismatched")
+        launches = counters["launch"]
         outs = list(outs) or [_new(np.empty(shape, dtype=self._dtype_of(p, types)))
                               for p in self.out_params]
+        counters["launch"] = launches + 1          # allocating the outputs launches nothing
 
         n = int(np.prod(shape, dtype=np.int64))
         if n:

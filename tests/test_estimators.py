@@ -131,3 +131,22 @@ def test_verbose_shows_a_progress_bar_with_the_loss(capsys):
     MLPRegressor(max_iter=3, verbose=True, random_state=0).fit(X, y)
     err = capsys.readouterr().err
     assert "MLPRegressor" in err and "loss=" in err
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_device_option_trains_on_that_device_like_on_the_cpu(Estimator, device):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) if Estimator is MLPClassifier else X[:, 0] - 2 * X[:, 2]
+    options = dict(hidden_layer_sizes=(8,), learning_rate=0.01, max_iter=5, random_state=0)
+    on_cpu = Estimator(**options).fit(X, y)
+    on_device = Estimator(**options, device=device).fit(X, y)
+    assert all(p.device == device for p in on_device.model_.parameters())
+    prediction = on_device.predict(X)
+    assert isinstance(prediction, np.ndarray)                 # results come back to the host
+    np.testing.assert_allclose(on_device.loss_curve_, on_cpu.loss_curve_, rtol=1e-4)
+    if Estimator is MLPClassifier:
+        np.testing.assert_allclose(on_device.predict_proba(X), on_cpu.predict_proba(X), atol=1e-4)
+        assert abs(on_device.score(X, y) - on_cpu.score(X, y)) <= 1 / 60   # a point on the boundary may flip
+    else:
+        np.testing.assert_allclose(prediction, on_cpu.predict(X), rtol=1e-4, atol=1e-4)

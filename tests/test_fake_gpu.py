@@ -260,6 +260,56 @@ def test_an_input_cannot_be_assigned_in_a_kernel(cp):
         kernel(cp.ones(2))
 
 
+@needs_gxx
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_raw_parameter_is_indexed_by_hand_like_numpy_fancy_indexing(cp, dtype):
+    kernel = cp.ElementwiseKernel("raw T x, int64 k", "T y", "y = x[k] + x.size()", "fake_test_gather")
+    x = np.arange(24, dtype=dtype).reshape(4, 6).T       # not contiguous: x[k] counts in C order
+    k = np.array([[0, 23, 5], [7, 7, 12]])
+    y = kernel(cp.asarray(x), cp.asarray(k))             # the loop shape is k's: x is not broadcast
+    assert y.shape == (2, 3) and y.dtype == dtype
+    np.testing.assert_array_equal(y.get(), x.reshape(-1)[k] + x.size)
+
+
+@needs_gxx
+def test_i_is_the_flat_index_over_the_loop_shape(cp):
+    kernel = cp.ElementwiseKernel("raw T x", "T y", "y = x[i] * T(10) + i", "fake_test_flat_index")
+    x = cp.asarray(np.arange(6, dtype=np.float64))
+    y = cp.zeros((3, 2)).T                               # a non-contiguous output: i still counts in C order
+    kernel(x, y)
+    np.testing.assert_array_equal(y.get(), np.arange(6).reshape(2, 3) * 11)
+
+
+@needs_gxx
+def test_when_every_array_is_raw_size_decides_the_loop(cp):
+    kernel = cp.ElementwiseKernel("raw T x", "raw T y", "y[i] = x[x.size() - 1 - i]", "fake_test_reverse")
+    y = cp.zeros(5)
+    kernel(cp.arange(5.0), y, size=5)
+    assert y.get().tolist() == [4, 3, 2, 1, 0]
+    with pytest.raises(ValueError, match="Loop size is undecided"):
+        kernel(cp.arange(5.0), y)
+    add = cp.ElementwiseKernel("T x", "T z", "z = x", "fake_test_copy")
+    with pytest.raises(ValueError, match="only if all of the ndarray are 'raw'"):
+        add(cp.ones(3), size=3)
+
+
+@needs_gxx
+def test_a_raw_index_out_of_range_raises_index_error(cp):
+    kernel = cp.ElementwiseKernel("raw T x", "T y", "y = x[i + 1]", "fake_test_overrun")
+    with pytest.raises(IndexError, match=r"raw parameter x with 3, outside \[0, 3\)"):
+        kernel(cp.ones(3), cp.empty(3))
+
+
+@needs_gxx
+def test_a_raw_input_is_read_only_and_needs_an_array(cp):
+    kernel = cp.ElementwiseKernel("raw T x", "T y", "x[i] = 1; y = 0", "fake_test_raw_write")
+    with pytest.raises(Exception, match="does not compile"):
+        kernel(cp.ones(2), cp.empty(2))
+    gather = cp.ElementwiseKernel("raw T x, T y", "T z", "z = x[0] + y", "fake_test_raw_scalar")
+    with pytest.raises(TypeError, match="raw parameter x"):
+        gather(1.0, cp.ones(2))
+
+
 # ----------------------------------------------------------------------------- the suite on the fake
 
 @pytest.mark.slow

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 import tinygrad_edu.nn.functional as F
-from tinygrad_edu import Tensor, kernels, optim
+from tinygrad_edu import Tensor, backend, kernels, optim
+from tinygrad_edu.gradcheck import gradcheck
 
 EDGES = np.array([-1e4, -30.0, -5.0, -1.0, -1e-3, 0.0, 1e-3, 0.5, 1.0, 5.0, 30.0, 1e4])
 
@@ -145,3 +146,128 @@ def test_the_environment_variable_turns_fusion_off():
         out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True,
                              env={**os.environ, "TINYGRAD_EDU_FUSED": value}).stdout.strip()
         assert out == expected, (value, out)
+
+
+# ----------------------------------------------------------------------------- convolution and pooling
+
+CONV_CASES = [                      # kernel_size, stride, padding, dilation
+    (3, 1, 1, 1),
+    (3, 2, 0, 1),
+    (3, 1, 2, 2),
+    (2, 2, 1, 1),
+    ((3, 2), (2, 1), (1, 0), (1, 2)),
+    (3, 2, 2, 2),
+]
+
+
+def run_conv(case, device, dtype):
+    kernel_size, stride, padding, dilation = case
+    kh, kw = kernel_size if isinstance(kernel_size, tuple) else (kernel_size, kernel_size)
+    rng = np.random.default_rng(4)
+    x, w, b = (Tensor(rng.normal(size=shape).astype(dtype), device=device, requires_grad=True)
+               for shape in [(2, 3, 9, 7), (4, 3, kh, kw), (4,)])
+    y = F.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation)
+    upstream = Tensor(rng.normal(size=y.shape).astype(dtype), device=device)
+    (y * upstream).sum().backward()
+    return y.numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("case", CONV_CASES, ids=[f"k{k}-s{s}-p{p}-d{d}" for k, s, p, d in CONV_CASES])
+def test_fused_conv2d_equals_the_plain_path(case, dtype, device, fusion):
+    fusion(True)
+    fused = run_conv(case, device, dtype)
+    fusion(False)
+    plain = run_conv(case, device, dtype)
+    for a, b in zip(fused, plain):
+        assert a.dtype == dtype
+        close(a, b, dtype)
+
+
+POOL_CASES = [                      # kernel_size, stride, padding, dilation
+    (2, 2, 0, 1),
+    (3, 1, 1, 1),                   # overlapping windows: an input can win in several of them
+    (3, 2, 1, 1),
+    (2, 1, 0, 2),
+    (3, 3, 1, 1),
+    ((3, 2), (1, 2), (1, 0), (2, 1)),
+]
+POOL_INPUTS = {
+    "distinct": lambda rng, shape: rng.normal(size=shape),
+    "ties": lambda rng, shape: rng.integers(-2, 1, size=shape).astype(np.float64),   # many equal maxima, all <= 0
+}
+
+
+def run_pool(case, values, device, dtype):
+    kernel_size, stride, padding, dilation = case
+    rng = np.random.default_rng(5)
+    x = Tensor(POOL_INPUTS[values](rng, (2, 3, 9, 8)).astype(dtype), device=device, requires_grad=True)
+    y = F.max_pool2d(x, kernel_size, stride=stride, padding=padding, dilation=dilation)
+    upstream = Tensor(rng.normal(size=y.shape).astype(dtype), device=device)
+    (y * upstream).sum().backward()
+    return y.numpy(), x.grad.numpy()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("values", sorted(POOL_INPUTS))
+@pytest.mark.parametrize("case", POOL_CASES, ids=[f"k{k}-s{s}-p{p}-d{d}" for k, s, p, d in POOL_CASES])
+def test_fused_max_pool2d_equals_the_plain_path(case, values, dtype, device, fusion):
+    fusion(True)
+    fused = run_pool(case, values, device, dtype)
+    fusion(False)
+    plain = run_pool(case, values, device, dtype)
+    for a, b in zip(fused, plain):
+        assert a.dtype == dtype
+        close(a, b, dtype)
+
+
+@pytest.mark.parametrize("forward_fused", [True, False], ids=["fused-forward", "plain-forward"])
+def test_conv_and_pool_backward_accept_either_forward(forward_fused, device, fusion):
+    """The saved context is the same on both paths: switching fusion between forward and backward works."""
+    def run(switch_before_backward):
+        rng = np.random.default_rng(6)
+        fusion(forward_fused)
+        x = Tensor(rng.normal(size=(2, 2, 7, 7)), device=device, requires_grad=True)
+        w = Tensor(rng.normal(size=(3, 2, 3, 3)), device=device, requires_grad=True)
+        y = F.max_pool2d(F.conv2d(x, w, padding=1, stride=(1, 2)), 3, stride=2, padding=1)
+        if switch_before_backward:
+            fusion(not forward_fused)
+        (y * Tensor(rng.normal(size=y.shape), device=device)).sum().backward()
+        return y.numpy(), x.grad.numpy(), w.grad.numpy()
+
+    for a, b in zip(run(True), run(False)):
+        close(a, b, np.float64)
+
+
+def test_fused_conv_and_pool_pass_gradcheck(device, fusion):
+    fusion(True)
+    rng = np.random.default_rng(7)
+    x = Tensor(rng.normal(size=(1, 2, 6, 5)), device=device, requires_grad=True)
+    w = Tensor(rng.normal(size=(2, 2, 3, 2)), device=device, requires_grad=True)
+    assert gradcheck(lambda x, w: F.max_pool2d(F.conv2d(x, w, padding=1, dilation=(1, 2)), 3, 2, 1), x, w)
+
+
+def launches_of_a_step(cupy, op, k):
+    """Kernel launches (counted by the fake CuPy) of op's forward and of its backward."""
+    rng = np.random.default_rng(8)
+    x = Tensor(rng.normal(size=(2, 3, 12, 12)).astype(np.float32), device="cuda", requires_grad=True)
+    w = Tensor(rng.normal(size=(4, 3, k, k)).astype(np.float32), device="cuda", requires_grad=True)
+    cupy._fake_reset_sync_count()
+    y = F.conv2d(x, w, padding=k // 2) if op == "conv2d" else F.max_pool2d(x, k, stride=1, padding=k // 2)
+    forward = cupy._fake_launch_count
+    upstream = Tensor(np.ones(y.shape, dtype=np.float32), device="cuda")
+    cupy._fake_reset_sync_count()
+    y.backward(upstream)
+    return forward, cupy._fake_launch_count
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("op", ["conv2d", "max_pool2d"])
+def test_fused_conv_and_pool_launch_as_many_kernels_for_any_kernel_size(op, fusion):
+    cupy = backend.module_for("cuda") if backend.cuda_available() else None
+    if cupy is None or not hasattr(cupy, "_fake_launch_count"):
+        pytest.skip("only the fake CuPy counts launches; run with --fake-gpu")
+    fusion(True)
+    assert launches_of_a_step(cupy, op, 2) == launches_of_a_step(cupy, op, 5)
+    fusion(False)                                   # the plain path loops over the kernel offsets
+    assert sum(launches_of_a_step(cupy, op, 2)) < sum(launches_of_a_step(cupy, op, 5))

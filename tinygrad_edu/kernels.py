@@ -19,6 +19,9 @@ How to read a kernel: `inputs` and `outputs` declare the arguments; `T` stands f
 type of the arrays (float or double), and scalar arguments declared `T` are converted to it.
 In `body` (CUDA C) an array argument's name means one element of it; outputs may also be read,
 which is how the optimizer kernels update their arrays in place. Arrays broadcast as in NumPy.
+An argument declared `raw` is the whole array instead: `x[k]` is its element k in C order, and
+`i` is the flat index of the output element being computed (the convolution kernels gather
+from their input this way, and so do the pooling kernels).
 Scalars such as 1 - beta1 are computed in Python, in double precision, as PyTorch does, so
 both paths round the same way.
 """
@@ -119,6 +122,89 @@ SPECS: dict[str, tuple[str, str, str]] = {
         "v = v * beta2 + one_minus_beta2 * d * d;"
         "v_max = max(v_max, v);"
         "p -= step_size * m / (sqrt(v_max) / bias_correction2_sqrt + eps)"),
+
+    # ----------------------------------------------------------------- convolution and pooling
+    # One thread per element of the output; the input is `raw` (indexed by hand, C order, and
+    # contiguous: the caller makes sure). Each kernel unravels `i` into its coordinates and
+    # maps a kernel offset (ki, kj) at output position (oy, ox) to the input pixel
+    #     row = oy * stride_h - pad_h + ki * dilation_h,   col = ox * stride_w - pad_w + kj * dilation_w
+    # so the padding is never built: a pixel outside the input is 0 (conv) or skipped (max).
+    "im2col": (                                # cols[c, ki, kj, n, oy, ox] = x[n, c, row, col]
+        "raw T x, int32 batch, int32 channels, int32 height, int32 width, int32 out_h, int32 out_w,"
+        " int32 kernel_h, int32 kernel_w, int32 stride_h, int32 stride_w, int32 pad_h, int32 pad_w,"
+        " int32 dilation_h, int32 dilation_w",
+        "T cols",
+        "long long r = i;"                                           # i -> (c, ki, kj, n, oy, ox)
+        "const int ox = r % out_w; r /= out_w;"
+        "const int oy = r % out_h; r /= out_h;"
+        "const long long n = r % batch; r /= batch;"
+        "const int kj = r % kernel_w; r /= kernel_w;"
+        "const int ki = r % kernel_h; const long long c = r / kernel_h;"
+        "const int row = oy * stride_h - pad_h + ki * dilation_h;"
+        "const int col = ox * stride_w - pad_w + kj * dilation_w;"
+        "const bool inside = row >= 0 && row < height && col >= 0 && col < width;"
+        "cols = inside ? x[((n * channels + c) * height + row) * width + col] : T(0)"),
+    "col2im": (                                # grad_x[n, c, row, col] = Σ grad_cols over the (ki, kj) that read it
+        "raw T grad_cols, int32 batch, int32 channels, int32 height, int32 width, int32 out_h, int32 out_w,"
+        " int32 kernel_h, int32 kernel_w, int32 stride_h, int32 stride_w, int32 pad_h, int32 pad_w,"
+        " int32 dilation_h, int32 dilation_w",
+        "T grad_x",
+        "long long r = i;"                                           # i -> (n, c, row, col)
+        "const int col = r % width; r /= width;"
+        "const int row = r % height; r /= height;"
+        "const long long c = r % channels; const long long n = r / channels;"
+        "T sum = T(0);"
+        "for (int ki = 0; ki < kernel_h; ++ki) {"
+        "  const int dy = row + pad_h - ki * dilation_h;"            # offset ki reads row iff dy = oy * stride_h
+        "  if (dy < 0 || dy % stride_h != 0 || dy / stride_h >= out_h) continue;"
+        "  for (int kj = 0; kj < kernel_w; ++kj) {"
+        "    const int dx = col + pad_w - kj * dilation_w;"
+        "    if (dx < 0 || dx % stride_w != 0 || dx / stride_w >= out_w) continue;"
+        "    sum += grad_cols[((((c * kernel_h + ki) * kernel_w + kj) * batch + n) * out_h + dy / stride_h)"
+        "                     * out_w + dx / stride_w];"
+        "  }"
+        "}"
+        "grad_x = sum"),
+    "max_pool_forward": (                      # y = max of the window, winner = its offset ki * kernel_w + kj
+        "raw T x, T minus_inf, int32 height, int32 width, int32 out_h, int32 out_w,"
+        " int32 kernel_h, int32 kernel_w, int32 stride_h, int32 stride_w, int32 pad_h, int32 pad_w,"
+        " int32 dilation_h, int32 dilation_w",
+        "T y, int32 winner",
+        "long long r = i;"                                           # i -> (n, c, oy, ox)
+        "const int ox = r % out_w; r /= out_w;"
+        "const int oy = r % out_h; const long long plane = r / out_h;"   # plane = n * C + c
+        "T best = minus_inf; int best_k = 0;"                         # -inf comes in as an argument: CUDA C has no portable literal
+        "for (int ki = 0; ki < kernel_h; ++ki) {"
+        "  const int row = oy * stride_h - pad_h + ki * dilation_h;"
+        "  for (int kj = 0; kj < kernel_w; ++kj) {"
+        "    const int col = ox * stride_w - pad_w + kj * dilation_w;"
+        "    if (row < 0 || row >= height || col < 0 || col >= width) continue;"   # padding (-inf) never wins
+        "    const T v = x[(plane * height + row) * width + col];"
+        "    if (v > best) { best = v; best_k = ki * kernel_w + kj; }"          # strictly: ties keep the first offset
+        "    else if (isnan(v)) { best = v; }"                                 # nan propagates, as in np.maximum
+        "  }"
+        "}"
+        "y = best; winner = best_k"),
+    "max_pool_backward": (                     # grad_x[n, c, row, col] = Σ grad over the windows it won
+        "raw T grad, raw I winner, int32 height, int32 width, int32 out_h, int32 out_w,"
+        " int32 kernel_h, int32 kernel_w, int32 stride_h, int32 stride_w, int32 pad_h, int32 pad_w,"
+        " int32 dilation_h, int32 dilation_w",
+        "T grad_x",
+        "long long r = i;"                                           # i -> (n, c, row, col)
+        "const int col = r % width; r /= width;"
+        "const int row = r % height; const long long plane = r / height;"
+        "T sum = T(0);"
+        "for (int ki = 0; ki < kernel_h; ++ki) {"
+        "  const int dy = row + pad_h - ki * dilation_h;"            # offset ki of window oy reads row iff dy = oy * stride_h
+        "  if (dy < 0 || dy % stride_h != 0 || dy / stride_h >= out_h) continue;"
+        "  for (int kj = 0; kj < kernel_w; ++kj) {"
+        "    const int dx = col + pad_w - kj * dilation_w;"
+        "    if (dx < 0 || dx % stride_w != 0 || dx / stride_w >= out_w) continue;"
+        "    const long long k = (plane * out_h + dy / stride_h) * out_w + dx / stride_w;"
+        "    if (winner[k] == ki * kernel_w + kj) sum += grad[k];"
+        "  }"
+        "}"
+        "grad_x = sum"),
 }
 
 _enabled = os.environ.get("TINYGRAD_EDU_FUSED", "1").strip().lower() not in ("0", "false", "no", "off")

@@ -187,6 +187,23 @@ def _pad_hw(x, padding, value=0.0):
     return xp(x).pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
 
 
+def _padded_shape(shape, padding):
+    """The shape of _pad_hw(x, padding) for an x of `shape` (the fused kernels never build it)."""
+    n, c, h, w = shape
+    return (n, c, h + 2 * padding[0], w + 2 * padding[1])
+
+
+def _unpadded_shape(padded_shape, padding):
+    n, c, h, w = padded_shape
+    return (n, c, h - 2 * padding[0], w - 2 * padding[1])
+
+
+def _window_args(shape, out_h, out_w, kernel_size, stride, padding, dilation):
+    """The geometry arguments of the fused window kernels (kernels.py), in their order;
+    `shape` is that of the unpadded input."""
+    return (shape[2], shape[3], out_h, out_w, *kernel_size, *stride, *padding, *dilation)
+
+
 class Conv2d(Function):
     """Y[n, o] = b[o] + Σ_c W[o, c] ⋆ X[n, c]  (cross-correlation, as in torch.nn.Conv2d).
 
@@ -194,7 +211,8 @@ class Conv2d(Function):
     of a matrix `cols` (C·kh·kw rows, N·oh·ow columns), so the convolution is one matrix
     product W (O × C·kh·kw) @ cols. Backward: dW = G @ colsᵀ, and d cols = Wᵀ @ G is added
     back to the positions each row was copied from (col2im). Both copies loop over the
-    kh·kw kernel offsets only, never over pixels.
+    kh·kw kernel offsets only, never over pixels. On the GPU each is one fused kernel
+    (kernels.py: im2col, col2im) that reads zeros outside x instead of padding it.
     """
 
     @staticmethod
@@ -204,17 +222,25 @@ class Conv2d(Function):
         o, _, kh, kw = weight.shape
         out_h = _out_size(x.shape[2], kh, stride[0], padding[0], dilation[0])
         out_w = _out_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
-        x = _pad_hw(x, padding)
-        cols = m.empty((c, kh, kw, n, out_h, out_w), dtype=x.dtype)
-        for i in range(kh):
-            for j in range(kw):
-                cols[:, i, j] = x[_window_slice(i, j, stride, dilation, out_h, out_w)].transpose(1, 0, 2, 3)
+        fused = kernels.get("im2col", x)
+        if fused is not None:                      # all kh·kw copies and the padding in one kernel
+            cols = m.empty((c, kh, kw, n, out_h, out_w), dtype=x.dtype)
+            fused(m.ascontiguousarray(x), n, c,
+                  *_window_args(x.shape, out_h, out_w, (kh, kw), stride, padding, dilation), cols)
+            padded_shape = _padded_shape(x.shape, padding)
+        else:
+            x = _pad_hw(x, padding)
+            cols = m.empty((c, kh, kw, n, out_h, out_w), dtype=x.dtype)
+            for i in range(kh):
+                for j in range(kw):
+                    cols[:, i, j] = x[_window_slice(i, j, stride, dilation, out_h, out_w)].transpose(1, 0, 2, 3)
+            padded_shape = x.shape
         cols = cols.reshape(c * kh * kw, n * out_h * out_w)
         y = weight.reshape(o, -1) @ cols                                   # (O, N·oh·ow)
         if bias is not None:
             y += bias[:, None]
         ctx.save_for_backward(cols, weight)
-        ctx.geometry = (x.shape, stride, padding, dilation, out_h, out_w)
+        ctx.geometry = (padded_shape, stride, padding, dilation, out_h, out_w)
         return m.ascontiguousarray(y.reshape(o, n, out_h, out_w).transpose(1, 0, 2, 3))
 
     @staticmethod
@@ -233,6 +259,12 @@ class Conv2d(Function):
             grad_b = grad.sum(axis=(0, 2, 3))
         if needs[0]:
             grad_cols = (weight.reshape(o, -1).T @ g).reshape(c, kh, kw, n, out_h, out_w)
+            fused = kernels.get("col2im", grad_cols)
+            if fused is not None:                  # one kernel: each pixel of x sums the entries that read it
+                shape = _unpadded_shape(padded_shape, padding)
+                grad_x = fused(grad_cols, n, c, *_window_args(shape, out_h, out_w, (kh, kw), stride, padding,
+                                                              dilation), m.empty(shape, dtype=grad.dtype))
+                return grad_x, grad_w, grad_b
             grad_x = m.zeros(padded_shape, dtype=grad.dtype)
             for i in range(kh):
                 for j in range(kw):
@@ -248,7 +280,8 @@ class MaxPool2d(Function):
     window's maximum (the first one on ties, as in PyTorch). Padding counts as -inf.
 
     Computed one kernel offset at a time: a running maximum over kh·kw shifted views,
-    remembering which offset won.
+    remembering which offset won. On the GPU forward and backward are one fused kernel each
+    (kernels.py: max_pool_forward, max_pool_backward).
     """
 
     @staticmethod
@@ -257,6 +290,15 @@ class MaxPool2d(Function):
         kh, kw = kernel_size
         out_h = _out_size(x.shape[2], kh, stride[0], padding[0], dilation[0])
         out_w = _out_size(x.shape[3], kw, stride[1], padding[1], dilation[1])
+        fused = kernels.get("max_pool_forward", x)
+        if fused is not None:                      # one kernel: every output scans its own window
+            shape = (x.shape[0], x.shape[1], out_h, out_w)
+            best, winner = fused(m.ascontiguousarray(x), -m.inf,
+                                 *_window_args(x.shape, out_h, out_w, kernel_size, stride, padding, dilation),
+                                 m.empty(shape, dtype=x.dtype), m.empty(shape, dtype=m.int32))
+            ctx.save_for_backward(winner)
+            ctx.geometry = (_padded_shape(x.shape, padding), kernel_size, stride, padding, dilation, out_h, out_w)
+            return best
         x = _pad_hw(x, padding, -m.inf)
         best = x[_window_slice(0, 0, stride, dilation, out_h, out_w)].copy()
         winner = m.zeros(best.shape, dtype=m.int8 if kh * kw < 128 else m.int32)
@@ -278,6 +320,12 @@ class MaxPool2d(Function):
         (winner,) = ctx.saved_tensors
         padded_shape, (kh, kw), stride, padding, dilation, out_h, out_w = ctx.geometry
         m = xp(grad)
+        fused = kernels.get("max_pool_backward", grad)
+        if fused is not None:                      # one kernel: each input gathers from the windows it won
+            shape = _unpadded_shape(padded_shape, padding)
+            return fused(m.ascontiguousarray(grad), winner,
+                         *_window_args(shape, out_h, out_w, (kh, kw), stride, padding, dilation),
+                         m.empty(shape, dtype=grad.dtype))
         grad_x = m.zeros(padded_shape, dtype=grad.dtype)
         overlapping = stride[0] < dilation[0] * (kh - 1) + 1 or stride[1] < dilation[1] * (kw - 1) + 1
         for i in range(kh):

@@ -12,7 +12,13 @@ loaded with ctypes and called with pointers to contiguous buffers. The rules are
 - arrays broadcast together; outputs not passed are allocated, outputs passed must have the
   broadcast shape (ValueError) and are written in place;
 - in the operation an input's name is a const reference to its element, an output's name a
-  reference (it can be read and written), `i` is the flat index and `_ind.size()` the count.
+  reference (it can be read and written), `i` is the flat index over the loop shape (C order)
+  and `_ind.size()` the count;
+- a parameter declared `raw TYPE NAME` is neither broadcast nor part of the loop shape: in the
+  operation `NAME[k]` is its element k in C order and `NAME.size()` its size. The loop shape
+  comes from the other arrays (outputs included), or from `size=` when every array is raw.
+  Raw inputs are read-only here (CuPy would let a kernel write them), and every raw index is
+  bounds-checked on the CPU: an out-of-range `NAME[k]` raises IndexError after the run.
 
 With FAKE_CUPY_NVCC=1 and nvcc on PATH, the same operation is also compiled once as a CUDA
 kernel (`nvcc -cubin -arch=sm_90`), so that code valid in C++ but not in CUDA C fails here too.
@@ -78,6 +84,32 @@ struct _FakeIndex {
 };
 """
 
+_RAW_STRUCT_HOST = r"""
+#include <type_traits>
+// a raw parameter: element k in C order, bounds-checked (the first bad index goes to _bad)
+template <class T> struct _FakeRaw {
+    T* data; long long n; int which; long long* bad;
+    T& operator[](long long k) const {
+        if (k < 0 || k >= n) {
+            if (bad[0] < 0) { bad[0] = which; bad[1] = k; bad[2] = n; }
+            static typename std::remove_const<T>::type dummy;
+            dummy = {};
+            return dummy;
+        }
+        return data[k];
+    }
+    long long size() const { return n; }
+};
+"""
+
+_RAW_STRUCT_CUDA = r"""
+template <class T> struct _FakeRaw {
+    T* data; long long n; int which; long long* bad;
+    __device__ T& operator[](long long k) const { return data[k]; }
+    __device__ long long size() const { return n; }
+};
+"""
+
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -94,8 +126,9 @@ def _cache_dir() -> str:
 class _Param:
     def __init__(self, text: str, kernel: str):
         parts = text.split()
-        if parts and parts[0] == "raw":
-            raise NotImplementedError(f"fake cupy: raw parameters are not supported ({kernel}: {text!r})")
+        self.raw = bool(parts) and parts[0] == "raw"
+        if self.raw:
+            parts = parts[1:]
         if len(parts) != 2 or not _IDENT.match(parts[1]):
             raise ValueError(f"Syntax error: {text!r} (expected 'TYPE NAME')")
         type_name, self.name = parts
@@ -145,22 +178,27 @@ class ElementwiseKernel:
         if len(args) not in (self.nin, self.nargs):
             raise TypeError(f"Wrong number of arguments for {self.name!r}")
         ins, outs = args[:self.nin], args[self.nin:]
-        for a in ins:
+        for p, a in zip(self.in_params, ins):
             if type(a) is not ndarray and not _is_scalar(a):
                 raise TypeError(f"Unsupported type {type(a)}")
+            if p.raw and type(a) is not ndarray:
+                raise TypeError(f"{self.name}: the raw parameter {p.name} needs a cupy.ndarray, "
+                                f"got {type(a).__name__}")
         for a in outs:
             if type(a) is not ndarray:
                 raise TypeError("Output arguments must be cupy.ndarray")
 
         types = self._decide_types(ins, outs)
-        arrays = [a._a for a in ins if type(a) is ndarray] + [a._a for a in outs]
+        # the loop shape: the broadcast of the arrays that are not raw (outputs included)
+        arrays = [a._a for p, a in zip(self.in_params + self.out_params, list(ins) + list(outs))
+                  if type(a) is ndarray and not p.raw]
         if size is not None and arrays:
-            raise ValueError("Given size is ignored: array arguments are present")  # CuPy raises too
-        shape = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else (int(size),)
+            raise ValueError("Specified 'size' can be used only if all of the ndarray are 'raw'.")
         if size is None and not arrays:
             raise ValueError("Loop size is undecided")
-        for a in outs:
-            if a._a.shape != shape:
+        shape = np.broadcast_shapes(*[a.shape for a in arrays]) if arrays else (int(size),)
+        for p, a in zip(self.out_params, outs):
+            if not p.raw and a._a.shape != shape:
                 raise ValueError("Out shape is mismatched")
         launches = counters["launch"]
         outs = list(outs) or [_new(np.empty(shape, dtype=self._dtype_of(p, types)))
@@ -202,20 +240,23 @@ class ElementwiseKernel:
         return types
 
     def _run(self, ins, outs, shape, n, types):
-        kinds = tuple("a" if type(a) is ndarray else "s" for a in ins)
+        kinds = tuple("s" if type(a) is not ndarray else "r" if p.raw else "a"
+                      for p, a in zip(self.in_params, ins))
         key = (kinds, tuple(sorted((k, v.str) for k, v in types.items())))
         func = self._compiled.get(key)
         if func is None:
             func = self._compiled[key] = self._build(kinds, types)
 
-        pointers, keep, copy_back = [], [], []
+        pointers, sizes, keep, copy_back = [], [], [], []
         scalars = np.zeros(max(1, kinds.count("s")), dtype=np.uint64)
         k = 0
         for p, a in zip(self.in_params, ins):
             if type(a) is ndarray:
-                buf = np.ascontiguousarray(np.broadcast_to(a._a, shape))
+                # a raw array keeps its own shape; k in x[k] counts its elements in C order
+                buf = np.ascontiguousarray(a._a if p.raw else np.broadcast_to(a._a, shape))
                 keep.append(buf)
                 pointers.append(buf.ctypes.data)
+                sizes.append(buf.size)
             else:
                 scalars[k:k + 1].view(self._dtype_of(p, types))[0] = a
                 k += 1
@@ -228,8 +269,15 @@ class ElementwiseKernel:
                 copy_back.append((target, buf))
             keep.append(buf)
             pointers.append(buf.ctypes.data)
+            sizes.append(buf.size)
         arg_array = (ctypes.c_void_p * max(1, len(pointers)))(*pointers)
-        func(arg_array, scalars.ctypes.data, ctypes.c_longlong(n))
+        size_array = np.array(sizes or [0], dtype=np.int64)
+        bad = np.array([-1, 0, 0], dtype=np.int64)          # (raw parameter, index, size) of a bad read
+        func(arg_array, scalars.ctypes.data, size_array.ctypes.data, bad.ctypes.data, ctypes.c_longlong(n))
+        if bad[0] >= 0:
+            p = (self.in_params + self.out_params)[bad[0]]
+            raise IndexError(f"fake cupy: kernel {self.name!r} indexed the raw parameter {p.name} "
+                             f"with {bad[1]}, outside [0, {bad[2]})")
         for target, buf in copy_back:
             target[...] = buf
 
@@ -247,22 +295,24 @@ class ElementwiseKernel:
             if dtype not in _C_TYPES:
                 raise NotImplementedError(f"fake cupy: dtype {dtype} is not supported in ElementwiseKernel")
             lines.append(f"typedef {_C_TYPES[dtype]} {placeholder};")
-        lines += [self.preamble, _INDEX_STRUCT]
+        lines += [self.preamble, _INDEX_STRUCT, _RAW_STRUCT_CUDA if cuda else _RAW_STRUCT_HOST]
         entry = (f'extern "C" __global__ void {self.name}' if cuda else 'extern "C" void fake_cupy_run')
-        lines.append(f"{entry}(void* const* _arrays, const unsigned long long* _scalars, long long _n) {{")
+        lines.append(f"{entry}(void* const* _arrays, const unsigned long long* _scalars, "
+                     f"const long long* _sizes, long long* _bad, long long _n) {{")
         scalar_lines, element_lines = [], []
         j = k = 0
-        for p, kind in zip(self.in_params, kinds):
+        for position, (p, kind) in enumerate(zip(self.in_params + self.out_params, kinds + ("a",) * self.nout)):
             ct = self._ctype(p, types)
+            const = "const " if position < self.nin else ""
             if kind == "s":
                 scalar_lines.append(f"    const {ct} {p.name} = *reinterpret_cast<const {ct}*>(&_scalars[{k}]);")
                 k += 1
+                continue
+            if p.raw:
+                scalar_lines.append(f"    const _FakeRaw<{const}{ct}> {p.name} = "
+                                    f"{{static_cast<{const}{ct}*>(_arrays[{j}]), _sizes[{j}], {position}, _bad}};")
             else:
-                element_lines.append(f"    const {ct}& {p.name} = static_cast<const {ct}*>(_arrays[{j}])[i];")
-                j += 1
-        for p in self.out_params:
-            ct = self._ctype(p, types)
-            element_lines.append(f"    {ct}& {p.name} = static_cast<{ct}*>(_arrays[{j}])[i];")
+                element_lines.append(f"    {const}{ct}& {p.name} = static_cast<{const}{ct}*>(_arrays[{j}])[i];")
             j += 1
         if cuda:
             lines.append("  long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;")
@@ -298,7 +348,8 @@ class ElementwiseKernel:
         if os.environ.get("FAKE_CUPY_NVCC") == "1" and shutil.which("nvcc"):
             self._check_cuda(kinds, types, directory)
         function = ctypes.CDLL(library).fake_cupy_run
-        function.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_longlong]
+        function.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
+                             ctypes.c_longlong]
         function.restype = None
         return function
 

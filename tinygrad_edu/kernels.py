@@ -129,30 +129,31 @@ SPECS: dict[str, tuple[str, str, str]] = {
     # maps a kernel offset (ki, kj) at output position (oy, ox) to the input pixel
     #     row = oy * stride_h - pad_h + ki * dilation_h,   col = ox * stride_w - pad_w + kj * dilation_w
     # so the padding is never built: a pixel outside the input is 0 (conv) or skipped (max).
-    "im2col": (                                # cols[c, ki, kj, n, oy, ox] = x[n, c, row, col]
+# (No local is called `n`: older CuPy documents `n` and `i` as reserved names in a kernel.)
+    "im2col": (                                # cols[c, ki, kj, sample, oy, ox] = x[sample, c, row, col]
         "raw T x, int32 batch, int32 channels, int32 height, int32 width, int32 out_h, int32 out_w,"
         " int32 kernel_h, int32 kernel_w, int32 stride_h, int32 stride_w, int32 pad_h, int32 pad_w,"
         " int32 dilation_h, int32 dilation_w",
         "T cols",
-        "long long r = i;"                                           # i -> (c, ki, kj, n, oy, ox)
+        "long long r = i;"                                           # i -> (c, ki, kj, sample, oy, ox)
         "const int ox = r % out_w; r /= out_w;"
         "const int oy = r % out_h; r /= out_h;"
-        "const long long n = r % batch; r /= batch;"
+        "const long long sample = r % batch; r /= batch;"
         "const int kj = r % kernel_w; r /= kernel_w;"
         "const int ki = r % kernel_h; const long long c = r / kernel_h;"
         "const int row = oy * stride_h - pad_h + ki * dilation_h;"
         "const int col = ox * stride_w - pad_w + kj * dilation_w;"
         "const bool inside = row >= 0 && row < height && col >= 0 && col < width;"
-        "cols = inside ? x[((n * channels + c) * height + row) * width + col] : T(0)"),
+        "cols = inside ? x[((sample * channels + c) * height + row) * width + col] : T(0)"),
     "col2im": (                                # grad_x[n, c, row, col] = Σ grad_cols over the (ki, kj) that read it
         "raw T grad_cols, int32 batch, int32 channels, int32 height, int32 width, int32 out_h, int32 out_w,"
         " int32 kernel_h, int32 kernel_w, int32 stride_h, int32 stride_w, int32 pad_h, int32 pad_w,"
         " int32 dilation_h, int32 dilation_w",
         "T grad_x",
-        "long long r = i;"                                           # i -> (n, c, row, col)
+        "long long r = i;"                                           # i -> (sample, c, row, col)
         "const int col = r % width; r /= width;"
         "const int row = r % height; r /= height;"
-        "const long long c = r % channels; const long long n = r / channels;"
+        "const long long c = r % channels; const long long sample = r / channels;"
         "T sum = T(0);"
         "for (int ki = 0; ki < kernel_h; ++ki) {"
         "  const int dy = row + pad_h - ki * dilation_h;"            # offset ki reads row iff dy = oy * stride_h
@@ -160,7 +161,7 @@ SPECS: dict[str, tuple[str, str, str]] = {
         "  for (int kj = 0; kj < kernel_w; ++kj) {"
         "    const int dx = col + pad_w - kj * dilation_w;"
         "    if (dx < 0 || dx % stride_w != 0 || dx / stride_w >= out_w) continue;"
-        "    sum += grad_cols[((((c * kernel_h + ki) * kernel_w + kj) * batch + n) * out_h + dy / stride_h)"
+        "    sum += grad_cols[((((c * kernel_h + ki) * kernel_w + kj) * batch + sample) * out_h + dy / stride_h)"
         "                     * out_w + dx / stride_w];"
         "  }"
         "}"

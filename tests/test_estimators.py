@@ -144,9 +144,10 @@ def test_device_option_trains_on_that_device_like_on_the_cpu(Estimator, device):
     assert all(p.device == device for p in on_device.model_.parameters())
     prediction = on_device.predict(X)
     assert isinstance(prediction, np.ndarray)                 # results come back to the host
-    np.testing.assert_allclose(on_device.loss_curve_, on_cpu.loss_curve_, rtol=1e-4)
+    # a GPU sums in another order: float32 results drift apart a little over 5 epochs of Adam
+    np.testing.assert_allclose(on_device.loss_curve_, on_cpu.loss_curve_, rtol=1e-3)
     if Estimator is MLPClassifier:
-        np.testing.assert_allclose(on_device.predict_proba(X), on_cpu.predict_proba(X), atol=1e-4)
+        np.testing.assert_allclose(on_device.predict_proba(X), on_cpu.predict_proba(X), atol=1e-3)
         assert abs(on_device.score(X, y) - on_cpu.score(X, y)) <= 1 / 60   # a point on the boundary may flip
     else:
-        np.testing.assert_allclose(prediction, on_cpu.predict(X), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(prediction, on_cpu.predict(X), rtol=1e-3, atol=1e-3)

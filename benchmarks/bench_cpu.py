@@ -94,6 +94,8 @@ import tinygrad_edu  # noqa: E402
 from tinygrad_edu import Tensor, no_grad  # noqa: E402
 from tinygrad_edu.functions import CrossEntropy  # noqa: E402
 
+from machine import cpu_model  # noqa: E402  (benchmarks/machine.py, beside this script)
+
 torch.set_num_threads(ARGS.threads)
 # Python's cyclic garbage collector runs now and then while a graph is being built, and
 # each full collection scans every tracked object in the process: with torch imported
@@ -674,18 +676,6 @@ def print_table(rows):
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print(line(row))
-
-
-def cpu_model():
-    """The processor's name from /proc/cpuinfo (Linux), else whatever platform knows."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def load_average():

@@ -70,6 +70,8 @@ import tinygrad_edu as tg
 from tinygrad_edu import backend
 from tinygrad_edu import nn as tnn
 
+from machine import cpu_model  # benchmarks/machine.py, beside this script
+
 try:                                   # PyTorch is optional: without it its column says n/a
     import torch
     TORCH_ERROR = None
@@ -551,17 +553,6 @@ def print_memory(result):
 
 
 # ============================================================================ header and main
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
 
 def or_unknown(read):
     """read(), or '?' when it fails: the header must not stop the benchmark."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
@@ -41,6 +40,8 @@ import torch  # noqa: E402
 
 import tinygrad_edu as tg  # noqa: E402
 from tinygrad_edu import nn as tnn  # noqa: E402
+
+from machine import cpu_model  # noqa: E402  (benchmarks/machine.py, beside this script)
 
 torch.set_num_threads(ARGS.threads)
 
@@ -130,7 +131,7 @@ def measure(name: str, make_pair, shape: tuple, n: int, epochs: int, target: flo
 def main() -> None:
     epochs = 1 if ARGS.quick else ARGS.epochs
     mlp_n, cnn_n = (2048, 1024) if ARGS.quick else (60000, 10000)
-    print(f"tinygrad_edu training benchmark: {platform.processor() or platform.machine()}, "
+    print(f"tinygrad_edu training benchmark: {cpu_model()}, "
           f"{os.cpu_count()} CPUs, {ARGS.threads} threads; numpy {np.__version__}, torch {torch.__version__}; "
           f"median of {epochs} epoch(s) after a warm-up")
     rows = [measure("MLP epoch 784-256-128-10", mlp_pair, (784,), mlp_n, epochs, 1.0),

@@ -271,3 +271,21 @@ def test_fused_conv_and_pool_launch_as_many_kernels_for_any_kernel_size(op, fusi
     assert launches_of_a_step(cupy, op, 2) == launches_of_a_step(cupy, op, 5)
     fusion(False)                                   # the plain path loops over the kernel offsets
     assert sum(launches_of_a_step(cupy, op, 2)) < sum(launches_of_a_step(cupy, op, 5))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_dropout_keeps_each_element_with_probability_one_minus_p_on_both_paths(dtype, device, fusion):
+    """The fused mask draws its random numbers differently (in the tensor's dtype), so the two
+    paths are compared by what dropout promises, not element by element."""
+    p, n = 0.3, 40_000
+    for enabled in (True, False):
+        fusion(enabled)
+        x = Tensor(np.full(n, 2.0, dtype=dtype), device=device, requires_grad=True)
+        y = F.dropout(x, p)
+        y.sum().backward()
+        values, grad = y.numpy(), x.grad.numpy()
+        assert values.dtype == dtype
+        assert set(np.unique(values)) <= {0.0, dtype(2.0) / dtype(1 - p)}
+        np.testing.assert_array_equal(grad, values / 2)          # the gradient is the mask
+        dropped = np.mean(values == 0)
+        assert abs(dropped - p) < 4 * np.sqrt(p * (1 - p) / n), (enabled, dropped)

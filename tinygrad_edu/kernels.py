@@ -81,6 +81,10 @@ SPECS: dict[str, tuple[str, str, str]] = {
         "T e = exp(-fabs(z));"
         "dx = z > threshold ? g : g * ((z >= T(0) ? T(1) : e) / (T(1) + e))"),
 
+    "dropout_mask": (                          # keep with probability 1 - p, scaled by 1 / (1 - p)
+        "T r, T p, T one_minus_p", "T mask",
+        "mask = r >= p ? T(1) / one_minus_p : T(0)"),
+
     # ----------------------------------------------------------------- losses
     "exp_shifted": (                           # e^(z - max): a row of all -inf keeps shift 0
         "T z, T shift", "T e",

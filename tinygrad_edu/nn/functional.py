@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend
+from .. import backend, kernels
 from ..functions import nn as N
 from ..functions.elementwise import Mul
 from ..tensor import Tensor, where
@@ -56,8 +56,13 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         return x
     if p == 1.0:
         return x * 0.0
-    keep = backend.generator(x.device).random(x.shape) >= p
-    mask = keep.astype(x.dtype) / x.dtype.type(1.0 - p)
+    generator = backend.generator(x.device)
+    fused = kernels.get("dropout_mask", x.data)
+    if fused is not None:                  # compare, cast and scale in one GPU kernel
+        mask = fused(generator.random(x.shape, dtype=x.dtype), p, 1.0 - p)
+    else:
+        keep = generator.random(x.shape) >= p
+        mask = keep.astype(x.dtype) / x.dtype.type(1.0 - p)
     return Mul.apply(x, mask)
 
 

@@ -51,7 +51,16 @@ class SGD(Optimizer):
     def _update(self, param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         momentum = group["momentum"]
         weight_decay = group["weight_decay"]
-        if self._fused_update(param, grad, state, group):
+        fused = kernels.get("sgd_momentum" if momentum != 0 else "sgd", param)
+        if fused is not None:                      # the same update as one GPU kernel (kernels.py)
+            if momentum == 0:
+                fused(grad, group["lr"], weight_decay, param)
+                return
+            first = state.get("momentum_buffer") is None   # then the kernel starts the buffer as g
+            if first:
+                state["momentum_buffer"] = backend.xp(param).empty_like(param)
+            fused(grad, group["lr"], weight_decay, momentum, 1 - group["dampening"],
+                  int(bool(group["nesterov"])), int(first), param, state["momentum_buffer"])
             return
 
         g = grad                                   # read only: computed out of place below
@@ -70,23 +79,3 @@ class SGD(Optimizer):
             g = g + momentum * buf if group["nesterov"] else buf
 
         param -= group["lr"] * g
-
-    @staticmethod
-    def _fused_update(param: Any, grad: Any, state: dict[str, Any], group: dict[str, Any]) -> bool:
-        """The whole update above as one GPU kernel (kernels.py); False where there is none."""
-        if group["momentum"] == 0:
-            fused = kernels.get("sgd", param)
-            if fused is None:
-                return False
-            fused(grad, group["lr"], group["weight_decay"], param)
-            return True
-        fused = kernels.get("sgd_momentum", param)
-        if fused is None:
-            return False
-        buf = state.get("momentum_buffer")
-        first = buf is None
-        if first:
-            buf = state["momentum_buffer"] = backend.xp(param).empty_like(param)
-        fused(grad, group["lr"], group["weight_decay"], group["momentum"], 1 - group["dampening"],
-              int(bool(group["nesterov"])), int(first), param, buf)
-        return True

@@ -402,12 +402,12 @@ def leaf_with_grad(values) -> Tensor:
 
 
 def snapshot(t: Tensor) -> tuple:
-    return (t.numpy().copy(), None if t.grad is None else t.grad.numpy().copy(), t.requires_grad, t.grad)
+    return (t.detach().numpy().copy(), None if t.grad is None else t.grad.numpy().copy(), t.requires_grad, t.grad)
 
 
 def assert_unchanged(t: Tensor, before: tuple) -> None:
     data, grad, requires_grad, grad_object = before
-    np.testing.assert_array_equal(t.numpy(), data)
+    np.testing.assert_array_equal(t.detach().numpy(), data)
     assert t.requires_grad == requires_grad
     if grad is None:
         assert t.grad is None

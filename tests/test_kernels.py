@@ -44,7 +44,7 @@ def run_activation(fn, values, device, dtype):
     y = fn(x)
     upstream = Tensor(np.linspace(-2, 2, int(np.prod(y.shape))).reshape(y.shape).astype(dtype), device=device)
     (y * upstream).sum().backward()
-    return y.numpy(), x.grad.numpy()
+    return y.detach().numpy(), x.grad.numpy()
 
 
 def close(a, b, dtype):
@@ -79,7 +79,7 @@ def test_fused_cross_entropy_backward_equals_the_plain_path(reduction, device, f
         z = Tensor(logits, device=device, requires_grad=True)
         loss = F.cross_entropy(z, Tensor(labels, device=device), reduction=reduction)
         (loss * 3.0).sum().backward()
-        results.append((loss.numpy(), z.grad.numpy()))
+        results.append((loss.detach().numpy(), z.grad.numpy()))
     for a, b in zip(*results):
         close(a, b, np.float32)
 
@@ -105,7 +105,7 @@ def run_optimizer(name, options, device, dtype, steps=5):
     for step in range(steps):
         w.grad = Tensor((rng.normal(size=(6, 5)) * (step + 1)).astype(dtype), device=device)
         opt.step()
-    return w.numpy(), [backend_copy(v) for v in opt.state[w].values()]
+    return w.detach().numpy(), [backend_copy(v) for v in opt.state[w].values()]
 
 
 def backend_copy(value):
@@ -169,7 +169,7 @@ def run_conv(case, device, dtype):
     y = F.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation)
     upstream = Tensor(rng.normal(size=y.shape).astype(dtype), device=device)
     (y * upstream).sum().backward()
-    return y.numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()
+    return y.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
@@ -205,7 +205,7 @@ def run_pool(case, values, device, dtype):
     y = F.max_pool2d(x, kernel_size, stride=stride, padding=padding, dilation=dilation)
     upstream = Tensor(rng.normal(size=y.shape).astype(dtype), device=device)
     (y * upstream).sum().backward()
-    return y.numpy(), x.grad.numpy()
+    return y.detach().numpy(), x.grad.numpy()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
@@ -233,7 +233,7 @@ def test_conv_and_pool_backward_accept_either_forward(forward_fused, device, fus
         if switch_before_backward:
             fusion(not forward_fused)
         (y * Tensor(rng.normal(size=y.shape), device=device)).sum().backward()
-        return y.numpy(), x.grad.numpy(), w.grad.numpy()
+        return y.detach().numpy(), x.grad.numpy(), w.grad.numpy()
 
     for a, b in zip(run(True), run(False)):
         close(a, b, np.float64)
@@ -283,7 +283,7 @@ def test_dropout_keeps_each_element_with_probability_one_minus_p_on_both_paths(d
         x = Tensor(np.full(n, 2.0, dtype=dtype), device=device, requires_grad=True)
         y = F.dropout(x, p)
         y.sum().backward()
-        values, grad = y.numpy(), x.grad.numpy()
+        values, grad = y.detach().numpy(), x.grad.numpy()
         assert values.dtype == dtype
         assert set(np.unique(values)) <= {0.0, dtype(2.0) / dtype(1 - p)}
         np.testing.assert_array_equal(grad, values / 2)          # the gradient is the mask

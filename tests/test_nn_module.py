@@ -131,7 +131,7 @@ def test_reassigning_a_parameter_keeps_its_place_and_takes_the_new_value():
     model = Ordered()
     model.b = nn.Parameter(Tensor.ones(2))
     assert names(model.named_parameters())[0] == "b"
-    np.testing.assert_array_equal(model.b.numpy(), np.ones(2))
+    np.testing.assert_array_equal(model.b.detach().numpy(), np.ones(2))
 
 
 def test_assigning_before_super_init_raises_attribute_error():
@@ -212,14 +212,14 @@ def test_state_dict_of_a_custom_nested_module_has_torchs_names_order_shapes_and_
 
 def test_state_dict_holds_the_current_parameter_values():
     model = sequential_model(nn)
-    np.testing.assert_array_equal(model.state_dict()["2.weight"].numpy(), model[2].weight.numpy())
+    np.testing.assert_array_equal(model.state_dict()["2.weight"].detach().numpy(), model[2].weight.detach().numpy())
 
 
 def test_state_dict_loads_into_a_fresh_model_that_then_computes_the_same():
     source, target = sequential_model(nn).eval(), sequential_model(nn).eval()
     target.load_state_dict(source.state_dict())
     x = Tensor(np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32))
-    np.testing.assert_array_equal(target(x).numpy(), source(x).numpy())
+    np.testing.assert_array_equal(target(x).detach().numpy(), source(x).detach().numpy())
 
 
 def altered_state(model):
@@ -288,8 +288,8 @@ def test_load_state_dict_not_strict_loads_the_keys_that_match():
     state = altered_state(model)
     del state["0.bias"]
     model.load_state_dict(state, strict=False)
-    np.testing.assert_array_equal(model[0].weight.numpy(), state["0.weight"])
-    np.testing.assert_array_equal(model[5].bias.numpy(), state["5.bias"])
+    np.testing.assert_array_equal(model[0].weight.detach().numpy(), state["0.weight"])
+    np.testing.assert_array_equal(model[5].bias.detach().numpy(), state["5.bias"])
 
 
 def test_load_state_dict_not_strict_still_rejects_a_wrong_shape():
@@ -305,7 +305,7 @@ def test_load_state_dict_copies_the_values_into_the_existing_parameters():
     weight = model.weight
     model.load_state_dict({"weight": np.full((2, 3), 7.0, np.float32), "bias": np.zeros(2, np.float32)})
     assert model.weight is weight
-    np.testing.assert_array_equal(weight.numpy(), np.full((2, 3), 7.0))
+    np.testing.assert_array_equal(weight.detach().numpy(), np.full((2, 3), 7.0))
 
 
 # ----------------------------------------------------------------------------- attribute errors
@@ -491,7 +491,7 @@ def test_default_weight_is_uniform_within_torchs_kaiming_bound(name):
     build, fan_in = DEFAULT_INIT_LAYERS[name]
     bound = 1 / math.sqrt(fan_in)
     assert_uniform(build(torch.nn).weight.detach().numpy(), -bound, bound, "torch's weight")
-    assert_uniform(build(nn).weight.numpy(), -bound, bound, "our weight")
+    assert_uniform(build(nn).weight.detach().numpy(), -bound, bound, "our weight")
 
 
 @pytest.mark.parametrize("name", list(DEFAULT_INIT_LAYERS))
@@ -499,7 +499,7 @@ def test_default_bias_is_uniform_within_one_over_root_fan_in(name):
     build, fan_in = DEFAULT_INIT_LAYERS[name]
     bound = 1 / math.sqrt(fan_in)
     assert_uniform(build(torch.nn).bias.detach().numpy(), -bound, bound, "torch's bias")
-    assert_uniform(build(nn).bias.numpy(), -bound, bound, "our bias")
+    assert_uniform(build(nn).bias.detach().numpy(), -bound, bound, "our bias")
 
 
 @pytest.mark.parametrize("name", ["Linear", "Conv2d", "BatchNorm1d"])
@@ -585,9 +585,9 @@ def test_manual_seed_makes_model_initialisation_reproducible():
 
 def test_a_different_seed_gives_a_different_initialisation():
     tinygrad_edu.manual_seed(123)
-    first = sequential_model(nn)[0].weight.numpy().copy()
+    first = sequential_model(nn)[0].weight.detach().numpy().copy()
     tinygrad_edu.manual_seed(124)
-    assert not np.array_equal(sequential_model(nn)[0].weight.numpy(), first)
+    assert not np.array_equal(sequential_model(nn)[0].weight.detach().numpy(), first)
 
 
 def test_manual_seed_makes_dropout_masks_reproducible():
@@ -634,7 +634,7 @@ def test_a_custom_module_with_functional_relu_learns_to_classify_blobs():
         first = loss.item() if first is None else first
         loss.backward()
         sgd_step(model, lr=0.2)
-    accuracy = (model(Tensor(x)).numpy().argmax(axis=1) == y).mean()
+    accuracy = (model(Tensor(x)).detach().numpy().argmax(axis=1) == y).mean()
     assert loss.item() < 0.25 * first, f"loss went from {first:.3f} only to {loss.item():.3f}"
     assert accuracy > 0.95
 

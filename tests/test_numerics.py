@@ -43,7 +43,7 @@ def run_both(ours_fn, torch_fn, values, dtype):
     g = upstream(y.shape, dtype)
     y.backward(g)
     ty.backward(torch.from_numpy(g))
-    return y.numpy(), ty.detach().numpy(), x.grad.numpy(), tx.grad.numpy()
+    return y.detach().numpy(), ty.detach().numpy(), x.grad.numpy(), tx.grad.numpy()
 
 
 def assert_matches_torch_and_finite(result, dtype):
@@ -98,7 +98,7 @@ def test_cross_entropy_is_finite_and_equals_torch_at_extreme_logits(scale, dtype
     tloss = F.cross_entropy(tz, torch.from_numpy(target))
     loss.backward()
     tloss.backward()
-    result = (loss.numpy(), tloss.detach().numpy(), z.grad.numpy(), tz.grad.numpy())
+    result = (loss.detach().numpy(), tloss.detach().numpy(), z.grad.numpy(), tz.grad.numpy())
     assert_matches_torch_and_finite(result, dtype)
 
 
@@ -154,7 +154,7 @@ def test_max_and_min_over_an_axis_give_the_gradient_to_the_first_extreme_index(n
     x, tx = pair(values)
     y = getattr(x, name)(axis=axis, keepdims=keepdims)
     ty = getattr(tx, name)(dim=axis, keepdim=keepdims).values
-    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
     g = upstream(y.shape, "float64") + 3.0                  # no zeros: every slice's winner shows
     y.backward(g)
     ty.backward(torch.from_numpy(g))
@@ -189,7 +189,7 @@ def test_clip_gradient_at_the_bounds_equals_torch_clamp(bounds):
     values = [-1.0, 0.0, 0.5, 1.0, 2.0]
     x, tx = pair(values)
     y, ty = x.clip(**bounds), torch.clamp(tx, **bounds)
-    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
     y.sum().backward()
     ty.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
@@ -207,7 +207,7 @@ def test_where_does_not_leak_nan_or_inf_from_the_branch_not_taken():
     x = Tensor([1.0, 2.0, -1.0, 3.0], requires_grad=True)
     y = Tensor([np.nan, np.inf, 5.0, -np.inf], requires_grad=True)
     out = tinygrad_edu.where(x > 0, x, y)
-    np.testing.assert_array_equal(out.numpy(), [1.0, 2.0, 5.0, 3.0])
+    np.testing.assert_array_equal(out.detach().numpy(), [1.0, 2.0, 5.0, 3.0])
     out.backward(np.array([10.0, 20.0, 30.0, 40.0]))
     assert np.isfinite(x.grad.numpy()).all()
     np.testing.assert_array_equal(x.grad.numpy(), [10.0, 20.0, 0.0, 40.0])
@@ -240,7 +240,7 @@ def test_where_over_an_unsafe_branch_matches_torch_exactly_including_nan(name):
         y.sum().backward()
     ty = torch.where(tx > 0, theirs(tx), 0.0)
     ty.sum().backward()
-    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())   # nan == nan here
 
 

@@ -66,7 +66,7 @@ class Twin:
 
     def weights(self):
         if self.lib == "ours":
-            return [p.numpy() for p in self.params]
+            return [p.detach().numpy() for p in self.params]
         return [p.detach().numpy() for p in self.params]
 
 
@@ -693,4 +693,4 @@ def test_a_frozen_parameter_is_accepted_and_left_unchanged_as_in_torch():
     (frozen * trained).sum().backward()
     opt.step()
     np.testing.assert_array_equal(frozen.numpy(), np.ones(3))
-    np.testing.assert_allclose(trained.numpy(), np.full(3, 0.9))
+    np.testing.assert_allclose(trained.detach().numpy(), np.full(3, 0.9))

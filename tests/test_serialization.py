@@ -92,7 +92,7 @@ def to_torch_input(torch, x: Tensor):
 def outputs_match(ours, theirs, torch, x: Tensor, atol=1e-6) -> None:
     with torch.no_grad():
         expected = theirs(to_torch_input(torch, x)).numpy()
-    np.testing.assert_allclose(ours(x).numpy(), expected, rtol=1e-5, atol=atol)
+    np.testing.assert_allclose(ours(x).detach().numpy(), expected, rtol=1e-5, atol=atol)
 
 
 # ----------------------------------------------------------------------------- save / load
@@ -215,7 +215,7 @@ def test_load_puts_tensors_on_the_requested_device(tmp_path, device):
     save(model.state_dict(), tmp_path / "w.safetensors")     # CuPy arrays are copied to the host
     loaded = load(tmp_path / "w.safetensors", device=device)
     assert {t.device for t in loaded.values()} == {device}
-    np.testing.assert_array_equal(loaded["weight"].numpy(), model.weight.numpy())
+    np.testing.assert_array_equal(loaded["weight"].detach().numpy(), model.weight.detach().numpy())
 
 
 # ----------------------------------------------------------------------------- damaged files
@@ -422,7 +422,7 @@ def test_to_torch_copies_weights_and_requires_grad_flags(torch):
         np.testing.assert_array_equal(theirs.state_dict()[name].numpy(), tensor.numpy())
     assert not theirs[0].weight.requires_grad and theirs[0].bias.requires_grad
     theirs[3].weight.data.zero_()                    # a copy: changing torch's weights leaves ours
-    assert np.abs(model[3].weight.numpy()).sum() > 0
+    assert np.abs(model[3].weight.detach().numpy()).sum() > 0
 
 
 def test_to_torch_keeps_float64_weights(torch):
@@ -476,7 +476,7 @@ def test_model_to_torch_and_back_has_identical_weights_and_outputs(torch):
     assert snapshot(back) == snapshot(model)
     assert repr(back) == repr(model)
     x = Tensor.randn(4, 2, 5, 3)
-    np.testing.assert_array_equal(back(x).numpy(), model(x).numpy())
+    np.testing.assert_array_equal(back(x).detach().numpy(), model(x).detach().numpy())
 
 
 def test_from_torch_gives_the_same_outputs(torch):
@@ -520,7 +520,7 @@ def test_a_trained_model_moved_to_torch_predicts_the_same(torch):
     assert not theirs.training
     with torch.no_grad():
         predicted = theirs(to_torch_input(torch, x)).argmax(1).numpy()
-    np.testing.assert_array_equal(predicted, model(x).numpy().argmax(1))
+    np.testing.assert_array_equal(predicted, model(x).detach().numpy().argmax(1))
     outputs_match(model, theirs, torch, x, atol=1e-5)
 
 

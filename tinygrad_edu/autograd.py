@@ -119,6 +119,24 @@ class Function(Context):
     Then call `YourFunction.apply(*tensors, **options)`.
     """
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Check a new subclass at its definition: forward and backward must be static methods."""
+        super().__init_subclass__(**kwargs)
+        for name in ("forward", "backward"):
+            method = cls.__dict__.get(name)
+            if method is not None and not isinstance(method, staticmethod):
+                raise TypeError(
+                    f"{cls.__name__}.{name} must be a static method: put @staticmethod on the line above "
+                    f"`def {name}(ctx, ...)`. The node itself is passed in as ctx, so {name} takes no self."
+                )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # apply() makes the node with object.__new__, so only a user's call reaches this
+        raise TypeError(
+            f"{type(self).__name__}(...): a Function is not called as an object; "
+            f"call {type(self).__name__}.apply(...) with its inputs, e.g. y = {type(self).__name__}.apply(x)"
+        )
+
     @staticmethod
     def forward(ctx: Context, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("a Function subclass must define forward(ctx, ...)")
@@ -130,7 +148,7 @@ class Function(Context):
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any):
         """Run forward on the raw arrays of the Tensor inputs; record the node if needed."""
-        ctx = cls()
+        ctx = object.__new__(cls)       # not cls(): Function.__init__ is the error for Cube()(x)
         arrays = []
         needs = []
         array_type = None
@@ -148,7 +166,7 @@ class Function(Context):
                 needs.append(False)
         out = cls.forward(ctx, *arrays, **kwargs)
         if type(out) is not array_type and type(out) is not np.ndarray and not backend.is_device_array(out):
-            out = np.asarray(out)           # NumPy turns 0-d results into scalars: keep arrays
+            out = _forward_result(cls, out)     # a 0-d NumPy scalar becomes an array; a mistake, an error
         if _grad_enabled and True in needs:
             ctx.parents = args
             ctx.needs_input_grad = tuple(needs)
@@ -157,6 +175,27 @@ class Function(Context):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
+
+
+def _forward_result(fn: type, out: Any) -> Any:
+    """Check what a forward returned that is not already an array of its inputs' kind."""
+    name = fn.__name__
+    if isinstance(out, Tensor):
+        raise TypeError(
+            f"{name}.forward returned a Tensor, but forward computes on raw arrays: its inputs are "
+            f"NumPy (or CuPy) arrays, and it must return an array. Compute with the arrays it was given "
+            f"(e.g. `return x ** 3`), or take `.data` of a Tensor you made inside forward."
+        )
+    if out is None:
+        raise TypeError(f"{name}.forward returned None: end it with `return` and the output array")
+    if isinstance(out, (tuple, list)):
+        raise TypeError(f"{name}.forward returned a {type(out).__name__}: a Function has one output; "
+                        "return one array (write a Function per output)")
+    array = np.asarray(out)             # NumPy turns 0-d results into scalars: keep arrays
+    if array.dtype == object or array.dtype.kind in "USV":
+        raise TypeError(f"{name}.forward returned a {type(out).__name__}, not an array of numbers; "
+                        "return a NumPy array")
+    return array
 
 
 def _check_same_device(fn: type, args: tuple) -> None:
@@ -252,6 +291,17 @@ def _accumulate(tensor: Any, grad: Any) -> None:
         tensor.grad = Tensor._from_op(backend.ensure_array(tensor.grad.data + grad), None)
 
 
+def _as_gradient_tuple(node: Context, returned: Any) -> tuple:
+    """What a backward returned, as a tuple: a list, or the one gradient of a one-input node."""
+    if returned is None:
+        raise RuntimeError(
+            f"{type(node).__name__}.backward returned None: it must return the gradient of each input "
+            f"(did you forget `return`?). Return one array per input of forward, or None for an input "
+            f"that needs no gradient, e.g. `return grad * 3 * x ** 2`."
+        )
+    return tuple(returned) if isinstance(returned, list) else (returned,)
+
+
 def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
     """Backpropagate `grad` (an array shaped like root) from `root` to every leaf.
 
@@ -282,7 +332,7 @@ def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
                 _accumulate(out, grad)
         input_grads = node.backward(node, grad)
         if type(input_grads) is not tuple:
-            input_grads = tuple(input_grads) if isinstance(input_grads, list) else (input_grads,)
+            input_grads = _as_gradient_tuple(node, input_grads)
         parents = node.parents
         if len(input_grads) != len(parents):
             raise RuntimeError(

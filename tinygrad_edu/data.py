@@ -135,6 +135,21 @@ class TensorDataset(Dataset):
         return self.tensors[0].shape[0]
 
 
+def _looks_like_columns(dataset: Any) -> bool:
+    """True for DataLoader((X, y)): a tuple or list of a few arrays with one number of rows,
+    which are the data's columns, not its samples (a list of samples holds alike items)."""
+    if not isinstance(dataset, (tuple, list)) or not 2 <= len(dataset) <= 4:
+        return False
+    items = dataset
+    if not all(isinstance(a, (Tensor, np.ndarray)) and a.ndim >= 1 for a in items):
+        return False
+    rows = {a.shape[0] for a in items}
+    if len(rows) != 1 or rows.pop() <= len(items):
+        return False
+    alike = len({(a.shape, a.dtype) for a in items}) == 1
+    return isinstance(dataset, tuple) or not alike
+
+
 class DataLoader:
     """Mini-batches of a data set: `for xb, yb in DataLoader(ds, batch_size=32, shuffle=True)`.
 
@@ -154,6 +169,11 @@ class DataLoader:
     def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False,
                  drop_last: bool = False, seed: int | None = None, device: str | None = None):
         op = "DataLoader"
+        if _looks_like_columns(dataset):
+            raise TypeError(
+                f"{op}: got a {type(dataset).__name__} of {len(dataset)} arrays of {len(dataset[0])} samples each; "
+                f"a {type(dataset).__name__} would be read as {len(dataset)} samples. Wrap the arrays in a data set "
+                f"whose samples are rows: DataLoader(TensorDataset(X, y), ...)")
         if not (hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__")):
             raise TypeError(f"{op}: the dataset must define __len__ and __getitem__ (for example a "
                             f"TensorDataset(X, y)), got {type(dataset).__name__}")
@@ -699,7 +719,7 @@ def _floating(X: Any) -> Any:
 
 def _as_numpy(X: Any, op: str) -> np.ndarray:
     if isinstance(X, Tensor):
-        return X.numpy()
+        return X.detach().numpy()
     if isinstance(X, np.ndarray):
         return X
     raise TypeError(f"{op}: X must be a NumPy array or a Tensor, got {type(X).__name__}")

@@ -7,6 +7,7 @@ can walk the graph back to the leaves.
 """
 from __future__ import annotations
 
+import warnings
 import weakref
 from typing import Any, Iterable, Sequence
 
@@ -144,7 +145,7 @@ class Tensor:
     float32, Python ints int64; NumPy arrays keep their dtype.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "name", "__weakref__")
+    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "name", "__weakref__")
     __array_priority__ = 1000          # numpy_array + tensor calls Tensor.__radd__
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, device: str | None = None,
@@ -153,7 +154,7 @@ class Tensor:
         if requires_grad:
             _check_float(self.data.dtype, "Tensor")
         self.requires_grad = bool(requires_grad)
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self.grad_fn: autograd.Function | None = None
         self.name = name
 
@@ -162,7 +163,7 @@ class Tensor:
         """Wrap an array that an op produced (no copy, no checks: the fast internal path)."""
         t = object.__new__(Tensor)
         t.data = data
-        t.grad = None
+        t._grad = None
         t.grad_fn = grad_fn
         t.requires_grad = grad_fn is not None
         t.name = None
@@ -188,7 +189,29 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
+        """True for a tensor made by the user (not by an op): backward() fills only leaves' .grad."""
         return self.grad_fn is None
+
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf tensor that called retain_grad(), so backward() keeps its .grad."""
+        return self.grad_fn is not None and self.grad_fn._retained is not None
+
+    @property
+    def grad(self) -> "Tensor | None":
+        """dL/dself after backward(): kept for leaves that require grad and after retain_grad()."""
+        grad = self._grad
+        if grad is None and self.grad_fn is not None and self.grad_fn._retained is None:
+            warnings.warn(
+                f"reading .grad of a tensor that is not a leaf (it was made by <{type(self.grad_fn).__name__}>): "
+                "backward() does not keep the gradients of intermediate tensors, so .grad is None. "
+                "Call .retain_grad() on this tensor before backward() to keep it.",
+                UserWarning, stacklevel=2)
+        return grad
+
+    @grad.setter
+    def grad(self, value: "Tensor | None") -> None:
+        self._grad = value
 
     @property
     def T(self) -> "Tensor":
@@ -202,17 +225,25 @@ class Tensor:
         return int(self.data.size)
 
     def numpy(self) -> np.ndarray:
-        """The values as a NumPy array (copied from the GPU when the tensor lives there)."""
+        """The values as a NumPy array (copied from the GPU when the tensor lives there).
+
+        As in PyTorch, a tensor that requires grad must be detached first: the array cannot
+        carry the graph, so `w.detach().numpy()` says that the gradient stops there."""
+        if self.requires_grad:
+            raise RuntimeError(
+                "numpy: can't call numpy() on a tensor that requires grad, because the NumPy array "
+                "would leave the computation graph; use tensor.detach().numpy() instead "
+                "(or compute the tensor inside `with no_grad():`)")
         return backend.to_numpy(self.data)
 
     def item(self) -> Any:
         if self.data.size != 1:
             raise ValueError(f"item: only a tensor with one element can be converted to a Python "
                              f"number, this one has shape {self.shape} ({self.data.size} elements)")
-        return self.numpy().reshape(()).item()
+        return backend.to_numpy(self.data).reshape(()).item()
 
     def tolist(self) -> Any:
-        return self.numpy().tolist()
+        return backend.to_numpy(self.data).tolist()
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -245,7 +276,7 @@ class Tensor:
     __hash__ = object.__hash__         # == is elementwise, so hash by identity
 
     def __repr__(self) -> str:
-        values = self.numpy()
+        values = backend.to_numpy(self.data)
         fixed = values.dtype.kind == "f" and values.size and not np.all(values == np.round(values))
         body = np.array2string(values, separator=", ", prefix="Tensor(", precision=4, threshold=1000,
                                edgeitems=3, floatmode="fixed" if fixed else "maxprec")

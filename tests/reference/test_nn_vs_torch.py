@@ -71,7 +71,7 @@ def check_module(ours: nn.Module, theirs: torch.nn.Module, x: np.ndarray, device
     ours_x = Tensor(x, requires_grad=True, device=device)
     theirs_x = torch.tensor(x, requires_grad=True)
     ours_y, theirs_y = ours(ours_x), theirs(theirs_x)
-    assert_close(ours_y.numpy(), theirs_y.detach().numpy(), "forward", tol)
+    assert_close(ours_y.detach().numpy(), theirs_y.detach().numpy(), "forward", tol)
 
     g = upstream_gradient(tuple(theirs_y.shape))
     ours_y.backward(Tensor(g, device=device))
@@ -273,7 +273,7 @@ def test_dropout_in_eval_mode_is_the_identity(device):
     x = Tensor(np.random.default_rng(0).standard_normal((50, 40)).astype(np.float32), requires_grad=True,
                device=device)
     y = nn.Dropout(0.5).eval()(x)
-    np.testing.assert_array_equal(y.numpy(), x.numpy())
+    np.testing.assert_array_equal(y.detach().numpy(), x.detach().numpy())
     g = upstream_gradient(x.shape)
     y.backward(Tensor(g, device=device))
     np.testing.assert_array_equal(x.grad.numpy(), g)
@@ -301,7 +301,7 @@ def test_dropout_backward_uses_the_forward_mask(device):
     y = nn.Dropout(p)(x)
     g = upstream_gradient(x.shape)
     y.backward(Tensor(g, device=device))
-    kept = y.numpy() != 0
+    kept = y.detach().numpy() != 0
     np.testing.assert_allclose(x.grad.numpy(), np.where(kept, g / (1 - p), 0), rtol=1e-6)
 
 
@@ -420,8 +420,8 @@ def test_maxout_matches_its_numpy_formula(shape, device):
     y = layer(x)
     g = upstream_gradient(y.shape)
     y.backward(Tensor(g, device=device))
-    expected_y, dx, dw, db = maxout_by_numpy(x_np, layer.linear.weight.numpy(), layer.linear.bias.numpy(), 4, g)
-    assert_close(y.numpy(), expected_y, "forward")
+    expected_y, dx, dw, db = maxout_by_numpy(x_np, layer.linear.weight.detach().numpy(), layer.linear.bias.detach().numpy(), 4, g)
+    assert_close(y.detach().numpy(), expected_y, "forward")
     assert_close(x.grad.numpy(), dx, "gradient of the input")
     assert_close(layer.linear.weight.grad.numpy(), dw, "gradient of linear.weight")
     assert_close(layer.linear.bias.grad.numpy(), db, "gradient of linear.bias")
@@ -496,8 +496,8 @@ def check_loss(ours: nn.Module, theirs: torch.nn.Module, input: np.ndarray, targ
     theirs_x = torch.tensor(input, requires_grad=True)
     ours_loss = ours(ours_x, Tensor(target))
     theirs_loss = theirs(theirs_x, torch.tensor(target))
-    assert np.all(np.isfinite(ours_loss.numpy())), f"loss is not finite: {ours_loss.numpy()}"
-    assert_close(ours_loss.numpy(), theirs_loss.detach().numpy(), "loss", tol)
+    assert np.all(np.isfinite(ours_loss.detach().numpy())), f"loss is not finite: {ours_loss.detach().numpy()}"
+    assert_close(ours_loss.detach().numpy(), theirs_loss.detach().numpy(), "loss", tol)
     g = upstream_gradient(tuple(theirs_loss.shape))
     ours_loss.backward(Tensor(g))
     theirs_loss.backward(torch.from_numpy(g))
@@ -584,14 +584,14 @@ def test_functional_activation_equals_its_module(name):
 
 def test_functional_linear_equals_the_module():
     layer = nn.Linear(6, 3)
-    np.testing.assert_array_equal(F.linear(random_tensor(), layer.weight, layer.bias).numpy(), layer(random_tensor()).numpy())
+    np.testing.assert_array_equal(F.linear(random_tensor(), layer.weight, layer.bias).detach().numpy(), layer(random_tensor()).detach().numpy())
 
 
 def test_functional_conv2d_equals_the_module():
     layer = nn.Conv2d(4, 2, (3, 2), stride=(2, 1), padding=1, dilation=(1, 2))
     x = random_tensor((2, 4, 8, 7))
     np.testing.assert_array_equal(F.conv2d(x, layer.weight, layer.bias, stride=(2, 1), padding=1,
-                                           dilation=(1, 2)).numpy(), layer(x).numpy())
+                                           dilation=(1, 2)).detach().numpy(), layer(x).detach().numpy())
 
 
 def test_functional_max_pool2d_equals_the_module():

@@ -64,7 +64,7 @@ def check_against_torch(op: Op, shapes: tuple, seed: int, device: str, dtype: ty
 
     assert isinstance(ours, Tensor), f"{case}: returned {type(ours).__name__}, not a Tensor"
     assert TORCH_DTYPE.get(ours.dtype) == theirs.dtype, f"{case}: dtype {ours.dtype}, torch has {theirs.dtype}"
-    assert_same_array(ours.numpy(), theirs.detach().numpy(), rtol, atol, f"{case}: forward")
+    assert_same_array(ours.detach().numpy(), theirs.detach().numpy(), rtol, atol, f"{case}: forward")
     if not op.differentiable:
         return
 

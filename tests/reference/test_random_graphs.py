@@ -78,7 +78,7 @@ class RandomGraphs(RuleBasedStateMachine):
             return multiple()
         assert ours.shape == tuple(theirs.shape), (ours.shape, tuple(theirs.shape))
         assert ours.requires_grad == theirs.requires_grad
-        np.testing.assert_allclose(ours.numpy(), theirs_values, rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(ours.detach().numpy(), theirs_values, rtol=RTOL, atol=ATOL)
         node = Node(ours, theirs)
         self.all_nodes.append(node)
         return node
@@ -184,7 +184,7 @@ class RandomGraphs(RuleBasedStateMachine):
             weights = _weights(node.ours.shape, k)
             ours_loss = ours_loss + (node.ours * Tensor(weights)).sum()
             theirs_loss = theirs_loss + (node.theirs * torch.from_numpy(weights)).sum()
-        np.testing.assert_allclose(ours_loss.numpy(), theirs_loss.detach().numpy(), rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(ours_loss.detach().numpy(), theirs_loss.detach().numpy(), rtol=RTOL, atol=ATOL)
         ours_loss.backward()
         theirs_loss.backward()
         for node in self.leaves:

@@ -21,6 +21,10 @@ class Sequential(Module):
                 self._add(str(i), m)
 
     def _add(self, name: str, module: Any) -> None:
+        if isinstance(module, (list, tuple)):
+            raise TypeError(f"Sequential: got a {type(module).__name__} of {len(module)} items as element {name}; "
+                            "Sequential takes the modules as separate arguments: unpack the list with "
+                            "nn.Sequential(*layers), or keep a list of modules in nn.ModuleList(layers)")
         if not isinstance(module, Module):
             raise TypeError(f"Sequential: element {name} is a {type(module).__name__}, not a Module "
                             "(did you pass a function such as F.relu instead of nn.ReLU()?)")

@@ -201,6 +201,7 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
         raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     if not isinstance(target, Tensor):
         target = Tensor(target, device=input.device)
+    _check_logits("cross_entropy", input, target)
     if input.ndim == 1:
         input, target = input.unsqueeze(0), target.unsqueeze(0)
         loss = cross_entropy(input, target, reduction)
@@ -208,6 +209,12 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
     if input.ndim != 2:
         raise ValueError(f"cross_entropy: expected logits of shape (N, C), got {input.shape}")
     if target.dtype.kind == "f":
+        if target.shape == (input.shape[0],):
+            raise TypeError(
+                f"cross_entropy: target holds class labels as {target.dtype} (shape {target.shape}), but "
+                f"class indices must be int64: convert them with target.astype('int64') (or build them "
+                f"with Tensor(y, dtype='int64')). A float target means class probabilities, of the "
+                f"input's shape {input.shape}.")
         if target.shape != input.shape:
             raise ValueError(f"cross_entropy: probability targets must have the input's shape {input.shape}, "
                              f"got {target.shape}")
@@ -222,6 +229,7 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
         raise ValueError(f"nll_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     if not isinstance(target, Tensor):
         target = Tensor(target, device=input.device)
+    _check_logits("nll_loss", input, target)
     if input.ndim != 2:
         raise ValueError(f"nll_loss: expected log-probabilities of shape (N, C), got {input.shape}")
     _check_labels("nll_loss", input, target)
@@ -229,9 +237,22 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce(-input[rows, target], reduction)
 
 
+def _check_logits(op: str, input: Tensor, target: Tensor) -> None:
+    """The first argument must be the model's float scores; integer input means swapped arguments."""
+    if input.dtype.kind == "f":
+        return
+    swapped = target.dtype.kind == "f" and target.ndim == input.ndim + 1
+    raise TypeError(
+        f"{op}(input, target): input must be the float scores of shape (N, C) and target the class "
+        f"indices of shape (N,), but input is {input.dtype} of shape {input.shape} and target is "
+        f"{target.dtype} of shape {target.shape}"
+        + (f"; the arguments look swapped: call {op}(scores, labels)" if swapped else ""))
+
+
 def _check_labels(op: str, input: Tensor, target: Tensor) -> None:
     if target.dtype.kind not in "iu":
-        raise TypeError(f"{op}: target must hold integer class indices (int64), got {target.dtype}")
+        raise TypeError(f"{op}: target must hold integer class indices (int64), got {target.dtype}; "
+                        f"convert them with target.astype('int64')")
     if target.shape != (input.shape[0],):
         raise ValueError(f"{op}: target of shape {target.shape} does not fit input of shape {input.shape}: "
                          f"expected ({input.shape[0]},)")

@@ -178,7 +178,7 @@ def test_from_torch_after_ddp_training_keeps_torchs_state_dict_names(monkeypatch
         assert not np.array_equal(back.state_dict()["0.weight"].numpy(),
                                   model.state_dict()["0.weight"].numpy())     # it trained
         model.load_state_dict(back.state_dict(), strict=True)        # the names fit the original model
-        with pytest.raises(TypeError, match="DistributedDataParallel"):
+        with pytest.raises(TypeError, match=r"DistributedDataParallel wrapper.*from_torch\(model\.module\)"):
             tg.from_torch(ddp)
     finally:
         dist.destroy_process_group()

@@ -235,6 +235,9 @@ def from_torch(module: Any, device: str | None = None) -> nn.Module:
     torch = _import_torch("from_torch")
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"from_torch: expected a torch.nn.Module, got {type(module).__name__}")
+    if hasattr(module, "module") and type(module).__name__ in ("DistributedDataParallel", "DataParallel"):
+        raise TypeError(f"from_torch: got a {type(module).__name__} wrapper; convert the model inside it, "
+                        f"from_torch(model.module), whose state_dict names have no 'module.' prefix")
     for path, layer in module.named_modules():
         reason = _why_torch_cannot_convert(layer, torch)
         if reason:
@@ -305,7 +308,8 @@ def _why_torch_cannot_convert(layer: Any, torch: Any) -> str | None:
 
 def _torch_name(layer: Any) -> str:
     kind = type(layer)
-    return f"torch.nn.{kind.__name__}" if kind.__module__.startswith("torch.nn") else kind.__qualname__
+    return f"{kind.__module__.rsplit('.modules', 1)[0]}.{kind.__name__}" if kind.__module__.startswith("torch.") \
+        else kind.__qualname__
 
 
 def _torch_twin(module: nn.Module, torch: Any, built: dict) -> Any:

@@ -1,6 +1,8 @@
-"""The demo (python -m tinygrad_edu.demo): it trains, prints the accuracy, and writes three valid images."""
+"""The demo (python -m tinygrad_edu.demo): it trains, prints the accuracy, and writes three valid images,
+each with a line saying what it shows; graph.png is the last training step, readable at its natural size."""
 import os
 import re
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +20,7 @@ from tinygrad_edu.demo import main  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ("graph.png", "decision_boundary.png", "loss_curve.png")
 ACCURACY_LINE = re.compile(r"^accuracy: train (\d\.\d{3}), test (\d\.\d{3})$", re.MULTILINE)
+BATCHES_PER_EPOCH = 25                  # 800 training points in batches of 32
 
 
 def assert_valid_png(path):
@@ -42,6 +45,49 @@ def test_demo_trains_prints_the_accuracy_and_writes_three_images(tmp_path, capsy
     for name in IMAGES:
         assert_valid_png(out / name)
         assert str((out / name).resolve()) in printed        # it says where the images are
+
+
+def test_demo_prints_one_line_per_picture_saying_what_it_shows(tmp_path, capsys):
+    assert main(["--epochs", "2", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    says = {}
+    for name in IMAGES:
+        lines = [line for line in printed.splitlines() if str((tmp_path / name).resolve()) in line]
+        assert len(lines) == 1, lines
+        says[name] = lines[0].split(f"{name}: ", 1)[1]
+    assert says["graph.png"].startswith("the computation graph of the last training step (epoch 2, batch 25 of 25)")
+    assert "each class" in says["decision_boundary.png"]
+    assert "per epoch" in says["loss_curve.png"]
+
+
+def test_demo_draws_the_graph_of_the_last_training_step_before_its_update(tmp_path, monkeypatch):
+    import visualize
+    from tinygrad_edu import optim
+    updates, drawn = [], []
+    real_step, real_draw = optim.Adam.step, visualize.draw_graph
+
+    def counting_step(self):
+        updates.append(1)
+        return real_step(self)
+
+    def spying_draw(loss, **options):
+        drawn.append(len(updates))                                 # how many updates came before
+        return real_draw(loss, **options)
+
+    monkeypatch.setattr(optim.Adam, "step", counting_step)
+    monkeypatch.setattr(visualize, "draw_graph", spying_draw)
+    assert main(["--epochs", "3", "--out", str(tmp_path)]) == 0
+    assert len(updates) == 3 * BATCHES_PER_EPOCH
+    assert drawn == [len(updates) - 1]            # once, at the last step: after every update but its own
+
+
+def test_demo_graph_is_readable_at_its_natural_size(tmp_path):
+    assert main(["--epochs", "1", "--out", str(tmp_path)]) == 0
+    width, height = struct.unpack(">II", (tmp_path / "graph.png").read_bytes()[16:24])
+    # Top to bottom at screen resolution: the whole graph fits a screen at 100 %, its text 13 pixels high
+    # (it used to be one 4800 x 1100 strip at 144 dpi, unreadable unless zoomed in and scrolled).
+    assert 800 < width <= 1700 and 800 < height <= 1700, (width, height)
+    assert width / height < 1.5
 
 
 def test_demo_runs_as_a_module_from_the_command_line(tmp_path):

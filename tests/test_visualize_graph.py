@@ -11,8 +11,10 @@ import os
 import re
 import shutil
 import struct
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,6 +28,7 @@ from visualize.graph import GRAD_SCALE, GRAD_UNKNOWN, backward_steps, node_id  #
 render_module = importlib.import_module("visualize.render")   # `visualize.render` is also the function
 needs_renderer = pytest.mark.skipif(find_dot() is None, reason="needs dot or graphviz-pure")
 REAL_WHICH = shutil.which
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 # ----------------------------------------------------------------------------- reading DOT back
@@ -62,6 +65,28 @@ def css_class(attrs: str) -> set:
 def colour(attrs: str) -> str | None:
     match = re.search(r'(?<!fill)color="?(#[0-9a-fA-F]{6})', attrs)
     return match.group(1) if match else None
+
+
+def box_names(dot) -> dict:
+    """node name of each tensor box -> the name written on it in bold (None for a box without one)."""
+    names = {}
+    for node, attrs in nodes_of(dot).items():
+        if "tensor" in css_class(attrs):
+            bold = re.search(r"<B>([^<]*)</B>", attrs)
+            names[node] = bold.group(1) if bold else None
+    return names
+
+
+def tensors_of(root) -> list:
+    """Every Tensor the root was computed from, and the root."""
+    found, stack = {}, [root]
+    while stack:
+        tensor = stack.pop()
+        if id(tensor) not in found:
+            found[id(tensor)] = tensor
+            if tensor.grad_fn is not None:
+                stack += [p for p in tensor.grad_fn.parents if isinstance(p, Tensor)]
+    return list(found.values())
 
 
 def clusters_of(dot) -> dict:
@@ -149,6 +174,44 @@ def test_labels_show_names_shapes_dtypes_and_values(xwb):
     assert "<B>x</B>" in nodes[node_id(x)]               # a Tensor.name
     assert "scalar float32" in nodes[node_id(x)]
     assert ">3<" in nodes[node_id(x)] and ">7<" in nodes[node_id(y)]     # the values
+
+
+def test_every_name_the_explanation_uses_is_the_label_of_that_tensor_in_the_graph(capsys):
+    model = nn.Linear(2, 2)
+    data = Tensor([[1.0, -2.0], [0.5, 3.0]])               # leaves without a name: t1, t2 in the text
+    scale = Tensor(1.5, requires_grad=True)
+    hidden = (model(data) * scale).tanh()
+    hidden.name = "h"                                       # a user's name wins
+    loss = ((hidden - 0.5) ** 2).mean()                     # unnamed intermediates: z1, z2, ...
+    params = dict(model.named_parameters())
+    dot = draw_graph(loss, params=params)
+    label = {id(t): box_names(dot)[node_id(t)] for t in tensors_of(loss)}
+    assert {"L", "h", "weight", "bias", "t1", "t2", "z1", "z2"} <= set(label.values())
+    assert None not in label.values()                       # every box carries a name
+
+    producer = {id(t.grad_fn): t for t in tensors_of(loss) if t.grad_fn is not None}
+    steps = list(backward_steps(loss, params=params))
+    for step in steps:
+        out = producer[id(step.node)]
+        assert step.output_name == label[id(out)]
+        arguments = re.fullmatch(r"(\S+) = \w+\((.*)\)", step.call).group(2).split(", ")
+        for parent, argument in zip(step.node.parents, arguments):
+            if isinstance(parent, Tensor):
+                assert argument == label[id(parent)], step.call
+        for item in step.inputs:
+            assert item.name == label[id(item.tensor)]
+    assert box_names(steps[0].draw(cluster_modules=model)) == box_names(dot)   # the step pictures too
+
+    explain_backward(loss, params=params)
+    used = set()
+    for line in capsys.readouterr().out.splitlines():
+        call = re.match(r"step \d+  \w+: (\w+) = \w+\((.*)\)$", line)
+        if call:                                            # "step 3  Mul: z2 = Mul(z1, t2)"
+            used |= {call.group(1)} | {a for a in call.group(2).split(", ") if not re.fullmatch(r"[-\d.e]+", a)}
+        elif re.match(r"    d", line):                       # "    dL/dz1 = dL/dz2 * dz2/dz1 = ...", not the math
+            used |= {name for pair in re.findall(r"\bd(\w+)/d(\w+)", line) for name in pair}
+    assert used >= {"L", "h", "weight", "t2", "z1"}
+    assert used <= set(label.values())                      # every name in the text is a box's label
 
 
 def test_labels_show_shapes_dtypes_and_summaries_of_large_tensors():
@@ -400,6 +463,67 @@ def test_render_reports_graphviz_errors(tmp_path):
         render("digraph { a -> }", tmp_path / "broken.png")
 
 
+def formats_listed_by(executable: str) -> list:
+    """What a Graphviz executable says it writes: `-T?` makes both dot and graphviz-pure list them."""
+    done = subprocess.run([executable, "-T?"], input=b"", capture_output=True)
+    listed = re.search(r"Use one of: (.*)", done.stderr.decode())
+    assert listed, done.stderr
+    return listed.group(1).split()
+
+
+@pytest.fixture(params=["found", "graphviz-pure"])
+def renderer(request, monkeypatch):
+    """The executable find_dot() chooses (a system dot where there is one), then graphviz-pure alone."""
+    if request.param == "graphviz-pure":
+        return request.getfixturevalue("graphviz_pure_only")
+    if find_dot() is None:
+        pytest.skip("needs dot or graphviz-pure")
+    return find_dot()
+
+
+def test_a_graph_renders_to_pdf_or_the_error_says_which_formats_work_and_how_to_get_pdf(renderer, tmp_path, xwb):
+    *_, y = xwb
+    dot = draw_graph(y)
+    writes = formats_listed_by(renderer)
+    attempts = {"Digraph.render": lambda: dot.render(str(tmp_path / "slide"), format="pdf"),
+                "render": lambda: render(dot, tmp_path / "slide2.pdf"),
+                "Digraph.pipe": lambda: dot.pipe(format="pdf")}
+    for how, attempt in attempts.items():
+        if "pdf" in writes:
+            result = attempt()
+            data = result if isinstance(result, bytes) else open(result, "rb").read()
+            assert data.startswith(b"%PDF"), how
+            continue
+        with pytest.raises(RuntimeError) as info:
+            attempt()
+        message = str(info.value)
+        assert "cannot write PDF" in message, how
+        assert "png" in message and "svg" in message              # the formats that do work
+        assert "Graphviz" in message and "https://graphviz.org/download/" in message
+        assert 'format="svg"' in message and "vector" in message  # the way to PDF-like slides now
+    if "pdf" not in writes:
+        assert not (tmp_path / "slide.pdf").exists() and not (tmp_path / "slide2.pdf").exists()
+
+
+def test_graphviz_pure_is_asked_for_svg_and_png_only_where_it_writes_them(graphviz_pure_only):
+    writes = formats_listed_by(graphviz_pure_only)
+    assert {"png", "svg"} <= set(writes)                     # what draw_graph's users rely on
+
+
+@needs_renderer
+def test_render_draws_bitmaps_at_the_dpi_asked_and_keeps_a_graphs_own_dpi(tmp_path, xwb):
+    *_, y = xwb
+    dot = draw_graph(y, legend=False)
+    sharp = png_size(open(render(dot, tmp_path / "sharp.png"), "rb").read())          # 144 dpi
+    screen = png_size(open(render(dot, tmp_path / "screen.png", dpi=72), "rb").read())
+    assert sharp[0] == pytest.approx(2 * screen[0], rel=0.05)
+    dot.attr(dpi="72")
+    own = png_size(open(render(dot, tmp_path / "own.png"), "rb").read())
+    assert own == screen
+    with pytest.raises(ValueError, match="dpi"):
+        render(dot, tmp_path / "bad.png", dpi=0)
+
+
 # ----------------------------------------------------------------------------- explain_backward
 
 def test_backward_steps_follow_the_chain_rule_for_x_times_w_plus_b():
@@ -511,6 +635,17 @@ def test_explain_backward_renders_one_png_per_step_with_the_active_node(tmp_path
     active = [n for n, a in nodes_of(dot).items() if "active" in css_class(a)]
     assert active == [node_id(step.node)]
     assert "step 2  Mul" in dot.source
+
+
+def test_the_readme_quotes_explain_backward_as_it_prints(capsys):
+    section = README.read_text(encoding="utf-8").split("## See backpropagation", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```python\n(.*?)```", section, flags=re.S).group(1)
+    quoted = [line[2:] for line in block.splitlines() if line.startswith("# ") and line != "# ..."]
+    assert len(quoted) >= 3
+    exec(compile(block, "README.md", "exec"), {"__name__": "__readme__"})
+    printed = capsys.readouterr().out.splitlines()
+    for line in quoted:
+        assert line in printed, f"the README quotes a line explain_backward does not print: {line!r}"
 
 
 def test_draw_graph_and_explain_on_each_device(device):

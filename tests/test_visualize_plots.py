@@ -69,6 +69,26 @@ def test_plot_history_draws_into_the_axes_it_is_given(tmp_path):
     save(fig, tmp_path, "history_ax")
 
 
+def visible_ticks(axis_owner):
+    """The x ticks matplotlib shows (inside the view), after drawing the figure."""
+    axis_owner.figure.canvas.draw()
+    low, high = axis_owner.get_xlim()
+    return [t for t in axis_owner.get_xticks() if low <= t <= high]
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 20, 150])
+@pytest.mark.parametrize("own_axes", [False, True], ids=["new-figure", "ax="])
+def test_plot_history_puts_epoch_ticks_on_whole_numbers_only(epochs, own_axes):
+    history = {"loss": list(np.linspace(1.0, 0.1, epochs)), "val_accuracy": list(np.linspace(0.5, 0.9, epochs))}
+    ax = plt.subplots()[1] if own_axes else None
+    fig = plot_history(history, ax=ax)
+    for panel in fig.axes:
+        ticks = visible_ticks(panel)
+        assert ticks, "no epoch tick at all"
+        assert all(float(t).is_integer() for t in ticks), ticks     # one epoch: 1, not 0.96, 0.98, ...
+        assert 2.5 not in ticks and 7.5 not in ticks
+
+
 def test_plot_history_rejects_an_empty_history():
     with pytest.raises(ValueError, match="plot_history"):
         plot_history([])
@@ -195,6 +215,42 @@ def test_plot_grad_flow_shows_vanishing_gradients_in_a_deep_sigmoid_net(tmp_path
     assert list(norms) == [name for name, _ in model.named_parameters()]
     assert norms["0.weight"] < 0.01 * norms["12.weight"]   # every sigma' <= 1/4 on the way back
     assert len(fig.axes[0].patches) == len(norms)
+
+
+def legend_entries(ax) -> dict:
+    """legend label -> its colour (RGBA)."""
+    legend = ax.get_legend()
+    return {text.get_text(): tuple(handle.get_facecolor())
+            for text, handle in zip(legend.get_texts(), legend.legend_handles)}
+
+
+def test_plot_grad_flow_legend_names_only_the_kinds_of_bar_it_draws():
+    X, y = make_moons(64, noise=0.1, random_state=0)
+    model = _deep_sigmoid_net(2)
+    nn.CrossEntropyLoss()(model(Tensor(X)), Tensor(y)).backward()
+    weights = [(name, p) for name, p in model.named_parameters() if name.endswith("weight")]
+    only_weights = plot_grad_flow(weights).axes[0]                  # as notebook 04 calls it
+    assert list(legend_entries(only_weights)) == ["weight"]         # no "bias" entry without a bias bar
+    everything = plot_grad_flow(model).axes[0]
+    entries = legend_entries(everything)
+    assert list(entries) == ["weight", "bias"]
+    bar_colours = {tuple(bar.get_facecolor()) for bar in everything.patches}
+    assert set(entries.values()) <= bar_colours                     # every entry is a colour in the picture
+
+
+def test_plot_grad_flow_marks_parameters_without_a_gradient_in_the_legend():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    model[1](Tensor(np.ones((4, 3), dtype=np.float32))).sum().backward()   # the first layer gets no gradient
+    entries = legend_entries(plot_grad_flow(model).axes[0])
+    assert list(entries) == ["weight", "bias", "no gradient (or 0)"]
+
+
+def test_grad_norms_do_not_read_the_grad_backward_does_not_keep(recwarn):
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    hidden = x * 2.0                                                # not a leaf, no retain_grad()
+    (hidden * hidden).sum().backward()
+    assert plots.grad_norms([("x", x), ("hidden", hidden)]) == {"x": pytest.approx(np.hypot(8, 16)), "hidden": None}
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)]
 
 
 def test_plot_grad_flow_needs_a_backward_first():

@@ -7,10 +7,13 @@
 It trains nn.Sequential(Linear(2, 16), ReLU(), Linear(16, 16), ReLU(), Linear(16, 2)) with
 CrossEntropyLoss and Adam on 800 points of make_moons (the training loop of lecture 8:
 forward -> loss -> backward -> step), tests it on 200 more, prints both accuracies, and writes
-three pictures into the output folder:
+three pictures into the output folder, with one line each saying what it shows:
 
-    graph.png               the computation graph of the first training step, with values and gradients
-    decision_boundary.png   the regions the trained network gives to each class
+    graph.png               the computation graph of the last training step (the last batch of the
+                            last epoch): the values of its forward pass and the gradients of its
+                            backward pass, drawn before optimizer.step() makes that last update.
+                            Top to bottom, at screen resolution: readable at its natural size.
+    decision_boundary.png   the regions the trained network gives to each class, with all 1000 points
     loss_curve.png          loss and accuracy per epoch, on the training and the test points
 
 It needs the plotting extras (pip install -e ".[all]"): graphviz, graphviz-pure, matplotlib,
@@ -31,6 +34,7 @@ from .tensor import Tensor
 
 EXIT_OK = 0
 EXIT_UNAVAILABLE = 2     # the device or the plotting extras are missing: nothing was trained
+GRAPH_DPI = 96           # graph.png at screen resolution: about 1500 x 1400 pixels, its text 13 pixels high
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,6 +81,17 @@ def _accuracy_and_loss(model: nn.Module, loss_fn: nn.Module, X: Tensor, y: Tenso
     return accuracy, loss
 
 
+def _step_graph(loss: Tensor, model: nn.Module, caption: str):
+    """The graph of one training step, after loss.backward(): values, gradients, and a caption on top.
+
+    Top to bottom (rankdir="TB"): the layers follow each other down the page, each one's
+    weight and bias beside it, so the picture is about as wide as it is tall."""
+    from visualize import draw_graph
+    dot = draw_graph(loss, params=dict(model.named_parameters()), rankdir="TB")
+    dot.attr(label=caption, labelloc="t", labeljust="l", fontsize="14")
+    return dot
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo with command-line arguments `argv` (default: sys.argv[1:]); returns the exit code:
     0 when all three images were written, 1 when no Graphviz could draw graph.png (the other two
@@ -93,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             matplotlib.use("Agg")                        # files only: no display needed
         import matplotlib.pyplot as plt
 
-        from visualize import draw_graph, plot_decision_boundary, plot_history, render
+        from visualize import plot_decision_boundary, plot_history, render
     except ImportError as exc:
         print(f"tinygrad_edu.demo: the demo draws pictures and needs the plotting extras ({exc}). "
               'Install them with: pip install -e ".[all]"', file=sys.stderr)
@@ -117,17 +132,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"training on {device}: {len(X_train)} points of make_moons, {args.epochs} epochs\n{model}")
 
     history: dict[str, list[float]] = {"loss": [], "test_loss": [], "accuracy": [], "test_accuracy": []}
-    graph = None
+    graph, batches, graph_shows = None, len(loader), ""
     epochs = _progress(args.epochs)
     for epoch in epochs:
         model.train()
         total, seen = None, 0          # the loss sum stays on the device: read once per epoch
-        for xb, yb in loader:
+        for batch, (xb, yb) in enumerate(loader, start=1):
             loss = loss_fn(model(xb), yb)
             optimizer.zero_grad()
             loss.backward()
-            if graph is None:                            # the very first step, before the weights move
-                graph = draw_graph(loss, params=dict(model.named_parameters()))
+            if epoch == args.epochs - 1 and batch == batches:
+                # The trained model's last step, drawn before optimizer.step() moves the weights once
+                # more: the boxes show the values this forward pass used and the gradients it produced.
+                graph_shows = (f"the computation graph of the last training step (epoch {epoch + 1}, "
+                               f"batch {batch} of {batches}), with values and gradients")
+                graph = _step_graph(loss, model, (
+                    f"The last training step: epoch {epoch + 1} of {args.epochs}, batch {batch} of {batches}, "
+                    f"loss {loss.item():.4f}. Gradients from loss.backward(), before optimizer.step()."))
             optimizer.step()
             batch_total = loss.detach() * len(xb)
             total = batch_total if total is None else total + batch_total
@@ -149,10 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(f"accuracy: train {history['accuracy'][-1]:.3f}, test {history['test_accuracy'][-1]:.3f}")
 
-    # ---------------------------------------------------------------- the pictures
+    # ---------------------------------------------------------------- the pictures, each with what it shows
     written, status = [], EXIT_OK
     try:
-        written.append(Path(render(graph, out / "graph.png", "png")))
+        written.append((Path(render(graph, out / "graph.png", "png", dpi=GRAPH_DPI)), graph_shows))
     except RuntimeError as exc:                          # no Graphviz executable: say so, draw the rest
         print(f"tinygrad_edu.demo: graph.png not written: {exc}", file=sys.stderr)
         status = 1
@@ -162,16 +183,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"test {history['test_accuracy'][-1]:.1%}"))
     fig.savefig(out / "decision_boundary.png", dpi=120)
     plt.close(fig)
-    written.append(out / "decision_boundary.png")
+    written.append((out / "decision_boundary.png", f"the regions the trained network gives to each class, "
+                                                   f"with all {len(X)} points (circled: misclassified)"))
 
     fig = plot_history(history, title="MLP on the two moons: loss and accuracy per epoch")
     fig.savefig(out / "loss_curve.png", dpi=120)
     plt.close(fig)
-    written.append(out / "loss_curve.png")
+    written.append((out / "loss_curve.png", f"loss and accuracy per epoch ({args.epochs} epochs), "
+                                            "on the training and the test points"))
 
     print(f"wrote {len(written)} images to {out.resolve()}:")
-    for path in written:
-        print(f"  {path.resolve()}")
+    for path, shows in written:
+        print(f"  {path.resolve()}: {shows}")
     return status
 
 

@@ -13,10 +13,13 @@
 What is drawn. The engine records, for every result `y` of an op, its creator `y.grad_fn`
 (a Function node) and that node's inputs `y.grad_fn.parents`. Starting at the root we
 follow those links backwards: a box per Tensor (the root, and every Tensor found among
-some node's parents), a rounded blue node per Function named by its class (`Mul`,
-`MatMul`, `ReLU`, or your own Function subclass), small grey labels for plain numbers
+some node's parents) with its name, a rounded blue node per Function named by its class
+(`Mul`, `MatMul`, `ReLU`, or your own Function subclass), small grey labels for plain numbers
 given to an op, and arrows in the direction of the forward pass: input -> Function -> output.
 The walk uses an explicit stack and a visited set, so a graph of 10,000 nodes draws.
+Names come from one rule (`_tensor_names`) that explain_backward uses too: your names
+(`params=`, `Tensor.name`), else L for the root, z1, z2, ... for intermediates and t1, t2,
+... for other leaves; "dL/dz2" in the text is the box labelled z2 in the picture.
 
 Colours (the legend in each picture repeats this):
     orange   the root (the tensor you passed in, usually the loss)
@@ -50,6 +53,8 @@ FONT = "Courier"                       # monospace, and a font Graphviz knows th
 HIGHLIGHT = "#d62728"                  # the backward path and the active node
 HIGHLIGHT_FILL = "#ffd6d6"
 NO_GRAD_EDGE = "#9e9e9e"
+SPINE = "forward"                      # Graphviz group of the ops and their results: it keeps that chain straight
+ROOT_NAMES = ("L", "loss", "L_")       # the root's name when it has none of its own: the first one not taken
 
 # role -> (fill colour, border colour, words for the legend)
 ROLES = {
@@ -132,6 +137,45 @@ def _named_pairs(params: Any) -> Iterable[tuple[str, Tensor]]:
                             "dict(model.named_parameters())")
         pairs.append((str(item[0]), item[1]))
     return pairs
+
+
+def _tensor_names(graph: _Graph, params: Any = None) -> dict:
+    """id(tensor) -> its name, for every tensor of the graph: the one rule for the words and the picture.
+
+    explain_backward writes these names in the chain rule ("dL/dz1 = ...") and draw_graph writes
+    them on the boxes, so a student finds z1 of the text in the picture. In this order:
+        1. the name given in `params` ({name: tensor}, or pairs such as model.named_parameters());
+        2. the tensor's own `Tensor.name`;
+        3. for the rest: L for the root (the loss), z1, z2, ... for intermediate results, in
+           forward order (z1 is computed first), and t1, t2, ... for the other leaves (data,
+           targets). A number that 1. or 2. already uses is skipped.
+    """
+    names = {}
+    for name, tensor in _named_pairs(params):
+        names.setdefault(id(tensor), name)
+    for tensor in graph.tensors:
+        if id(tensor) not in names and tensor.name:
+            names[id(tensor)] = tensor.name
+    taken = set(names.values())
+    counters = {"z": 0, "t": 0, "L_": 0}
+
+    def fresh(prefix: str) -> str:
+        while True:
+            counters[prefix] += 1
+            candidate = f"{prefix}{counters[prefix]}"
+            if candidate not in taken:
+                taken.add(candidate)
+                return candidate
+
+    root = graph.root
+    if id(root) not in names:
+        free = [n for n in ROOT_NAMES if n not in taken]
+        names[id(root)] = free[0] if free else fresh("L_")
+        taken.add(names[id(root)])
+    for tensor in reversed(graph.tensors):          # forward order: z1 is computed first
+        if id(tensor) not in names:
+            names[id(tensor)] = fresh("z") if tensor.grad_fn is not None else fresh("t")
+    return names
 
 
 # ----------------------------------------------------------------------------- numbers as text
@@ -292,7 +336,10 @@ def draw_graph(root: Tensor, params: Any = None, show_data: bool = True, show_gr
     root:       the Tensor to start from (usually the loss).
     params:     names for tensors: a dict {name: Tensor} or pairs such as
                 model.named_parameters(). Named leaves are drawn as parameters. Tensors
-                not named here show their `Tensor.name` when it is set.
+                not named here show their `Tensor.name` when it is set, and the rest the
+                names explain_backward gives them: L (the root), z1, z2, ... (intermediate
+                results, in forward order), t1, t2, ... (other leaves), so the picture and
+                the text of the same loss use the same names.
     show_data:  show the values (all of them for tensors with at most `max_elems`
                 elements, else min / mean / max).
     show_grad:  show `.grad` where it is stored (leaves and retain_grad() tensors,
@@ -386,20 +433,17 @@ def _clusters(graph: _Graph, model: Any) -> tuple[dict, dict]:
 
 def _draw(root: Tensor, params: Any, show_data: bool, show_grad: bool, rankdir: str, max_elems: int, *,
           highlight: Any = None, color_by: str | None = None, cluster_modules: Any = None,
-          legend: bool = True, extra_names: dict | None = None, grads: dict | None = None):
-    """draw_graph, plus what explain_backward needs: `extra_names` (id(tensor) -> name) shown
-    without marking a parameter, and `grads` (id(tensor) -> array) used instead of `.grad`."""
+          legend: bool = True, names: dict | None = None, grads: dict | None = None):
+    """draw_graph, plus what explain_backward needs: `names` (id(tensor) -> name), the names of
+    its text, and `grads` (id(tensor) -> array) used instead of `.grad`."""
     _check_arguments(root, rankdir, color_by, max_elems, highlight)
     graph = _collect(root)
     if params is None and cluster_modules is not None:
         params = cluster_modules.named_parameters()
-    names: dict = {}
-    param_ids = set()
-    for name, tensor in _named_pairs(params):
-        names.setdefault(id(tensor), name)
-        param_ids.add(id(tensor))
-    for key, name in (extra_names or {}).items():
-        names.setdefault(key, name)
+    pairs = _named_pairs(params)
+    param_ids = {id(tensor) for _, tensor in pairs}
+    if names is None:
+        names = _tensor_names(graph, pairs)
 
     def role_of(tensor: Tensor) -> str:
         if tensor is root:
@@ -413,6 +457,8 @@ def _draw(root: Tensor, params: Any, show_data: bool, show_grad: bool, rankdir: 
     def grad_of(tensor: Tensor) -> Any:
         if grads is not None:
             return grads.get(id(tensor))
+        if not (tensor.is_leaf or tensor.retains_grad):     # backward keeps no .grad here
+            return None
         return tensor.grad.data if tensor.grad is not None else None
 
     edges, constants = _edges(graph)
@@ -424,7 +470,7 @@ def _draw(root: Tensor, params: Any, show_data: bool, show_grad: bool, rankdir: 
             raise ValueError("draw_graph: the highlight tensor is not part of the graph of root "
                              "(pass a tensor that the root was computed from)")
         on_path = _path_from(start, edges)
-        what = names.get(id(highlight)) or getattr(highlight, "name", None) or "the highlighted tensor"
+        what = names.get(id(highlight), "the highlighted tensor")
         if isinstance(highlight, Function):
             what = f"the {type(highlight).__name__} node"
         highlight_text = f"backward path to {what}"
@@ -440,10 +486,12 @@ def _draw(root: Tensor, params: Any, show_data: bool, show_grad: bool, rankdir: 
     for tensor in graph.tensors:                          # discovery order keeps inputs in order
         tid, role = node_id(tensor), role_of(tensor)
         roles_seen.add(role)
-        name = names.get(id(tensor)) or tensor.name
+        name = names[id(tensor)]
         grad = grad_of(tensor) if show_grad else None
         attrs = {"label": _tensor_label(tensor, name, role, grad, show_data, max_elems, tid in on_path),
                  "shape": "plain", "class": f"tensor {role}" + (" highlight" if tid in on_path else "")}
+        if tensor.grad_fn is not None:
+            attrs["group"] = SPINE
         statements.setdefault(cluster_of.get(tid), []).append((tid, attrs))
     fill, border, _ = ROLES["function"]
     for node in graph.functions:
@@ -451,7 +499,7 @@ def _draw(root: Tensor, params: Any, show_data: bool, show_grad: bool, rankdir: 
         roles_seen.add("function")
         attrs = {"label": f"<<B>{_escape(type(node).__name__)}</B>>", "shape": "box",
                  "style": "rounded,filled", "fillcolor": fill, "color": border,
-                 "tooltip": _doc_line(type(node)) or type(node).__name__, "class": "function"}
+                 "tooltip": _doc_line(type(node)) or type(node).__name__, "class": "function", "group": SPINE}
         if fid in on_path:
             attrs.update({"color": HIGHLIGHT, "penwidth": "3", "class": "function highlight"})
         if node is highlight:
@@ -649,7 +697,7 @@ class BackwardStep:
         options.update(kwargs)
         dot = _draw(walk.root, walk.params, options.pop("show_data"), options.pop("show_grad"),
                     options.pop("rankdir"), options.pop("max_elems"), highlight=self.node,
-                    extra_names=walk.names, grads=grads, **options)
+                    names=walk.names, grads=grads, **options)
         caption = str(self).replace("\\", "\\\\").split("\n")
         dot.attr(label="\\l".join(caption) + "\\l", labelloc="b", labeljust="l", fontsize="11")
         return dot
@@ -669,7 +717,7 @@ class _BackwardWalk:
         self.root, self.params, self.max_elems = root, params, max_elems
         self.seed = self._seed(root, grad)
         self.graph = _collect(root)
-        self.names = self._names(params)
+        self.names = _tensor_names(self.graph, params)
         self.loss_name = self.names[id(root)]
         self.history: dict = {id(root): [(0, backend.to_numpy(self.seed))]}   # id -> [(step, dL/dt so far)]
         self.leaf_flows: dict = {}        # id(leaf) -> (leaf, [contributions], chain or None)
@@ -690,33 +738,6 @@ class _BackwardWalk:
             raise ValueError(f"explain_backward: grad of shape {tuple(g.shape)} does not match the "
                              f"tensor's shape {root.shape}")
         return g
-
-    def _names(self, params: Any) -> dict:
-        """id(tensor) -> a name for the text: params, Tensor.name, else L, z1, z2 ... and t1, t2 ..."""
-        names = {}
-        for name, tensor in _named_pairs(params):
-            names.setdefault(id(tensor), name)
-        for tensor in self.graph.tensors:
-            if id(tensor) not in names and tensor.name:
-                names[id(tensor)] = tensor.name
-        taken = set(names.values())
-
-        def fresh(prefix: str, counter: list) -> str:
-            while True:
-                counter[0] += 1
-                candidate = f"{prefix}{counter[0]}"
-                if candidate not in taken:
-                    taken.add(candidate)
-                    return candidate
-
-        if id(self.root) not in names:
-            names[id(self.root)] = next(n for n in ("L", "loss", "L_") if n not in taken)
-            taken.add(names[id(self.root)])
-        z, t = [0], [0]
-        for tensor in reversed(self.graph.tensors):          # forward order: z1 is computed first
-            if id(tensor) not in names:
-                names[id(tensor)] = fresh("z", z) if tensor.grad_fn is not None else fresh("t", t)
-        return names
 
     def grads_at(self, step: int) -> dict:
         """id(tensor) -> dL/dtensor as far as it was computed after `step` steps."""
@@ -908,7 +929,8 @@ def explain_backward(root: Tensor, grad: Any = None, *, params: Any = None, max_
     there is a single path. Elementwise ops show their local derivative; ops that mix
     elements (MatMul, Softmax, ...) show the result of their backward. Big tensors are
     summarised by shape and norm. Names come from `params`, then Tensor.name; the rest
-    are called L (the root), z1, z2, ... (intermediates) and t1, t2, ... (other leaves).
+    are called L (the root), z1, z2, ... (intermediates) and t1, t2, ... (other leaves),
+    the names draw_graph writes on the boxes of the same graph.
 
     Nothing in the graph changes (no .grad is written, no saved array is freed): call it
     before loss.backward(), or after loss.backward(retain_graph=True).

@@ -50,6 +50,8 @@ def _figure_and_ax(ax: Any, figsize: tuple[float, float]):
 
 def _to_numpy(values: Any) -> np.ndarray:
     """A NumPy array from a Tensor (cpu or cuda), a NumPy array or a (nested) list."""
+    if hasattr(values, "detach") and hasattr(values, "numpy"):     # a Tensor of ours or of torch
+        return np.asarray(values.detach().numpy())
     if hasattr(values, "numpy") and callable(values.numpy):
         return np.asarray(values.numpy())
     return np.asarray(values)
@@ -165,11 +167,21 @@ def plot_history(history: Any, ax: Any = None, logy: bool = False, title: str | 
                 target.legend(loc="best", fontsize=9)
         if title:
             fig.suptitle(title, fontweight="bold")
-    from matplotlib.ticker import MaxNLocator
-    for target in (loss_ax, metric_ax):               # epochs are whole numbers
+    for target in (loss_ax, metric_ax):
         if target is not None:
-            target.xaxis.set_major_locator(MaxNLocator(integer=True))
+            _whole_number_ticks(target.xaxis)
     return fig
+
+
+def _whole_number_ticks(axis: Any) -> None:
+    """Ticks at whole numbers only (epochs 1, 2, 5, 10, ... never 2.5), even when there is just one.
+
+    matplotlib's default picks steps such as 2.5 (1..20 epochs: 2.5, 5.0, 7.5, ...), and
+    MaxNLocator(integer=True) alone gives up on integers when fewer than two fall in the view
+    (one epoch: 0.945, 0.96, 0.975, ...); min_n_ticks=1 keeps it to the one tick at 1.
+    """
+    from matplotlib.ticker import MaxNLocator
+    axis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10], min_n_ticks=1))
 
 
 # ============================================================================= plot_decision_boundary
@@ -396,7 +408,7 @@ def activation_curves(name: str, x: Any = None) -> ActivationCurves:
     t = Tensor(x, requires_grad=True)
     y = spec.apply(t)
     y.sum().backward()
-    return ActivationCurves(x=x, y=y.numpy().astype(np.float64), autograd=t.grad.numpy().astype(np.float64),
+    return ActivationCurves(x=x, y=y.detach().numpy().astype(np.float64), autograd=t.grad.numpy().astype(np.float64),
                             closed_form=np.asarray(spec.closed_form(x), dtype=np.float64))
 
 
@@ -459,11 +471,15 @@ def plot_activations(names: Sequence[str] = ACTIVATION_NAMES, x_range: tuple[flo
 # ============================================================================= plot_grad_flow
 
 def grad_norms(model: Any) -> dict[str, float | None]:
-    """{parameter name: L2 norm of its .grad} in named_parameters order (None: no gradient)."""
+    """{parameter name: L2 norm of its .grad} in named_parameters order (None: no gradient).
+
+    A tensor that backward() keeps no gradient for (an intermediate result without
+    retain_grad()) counts as having none; its .grad is not read."""
     named = model.named_parameters() if hasattr(model, "named_parameters") else model
     norms: dict[str, float | None] = {}
     for name, p in named:
-        norms[name] = None if p.grad is None else float(np.linalg.norm(_to_numpy(p.grad).astype(np.float64)))
+        grad = p.grad if (p.is_leaf or p.retains_grad) else None
+        norms[name] = None if grad is None else float(np.linalg.norm(_to_numpy(grad).astype(np.float64)))
     return norms
 
 
@@ -471,8 +487,10 @@ def plot_grad_flow(model: Any, ax: Any = None, title: str | None = None):
     """A bar per parameter: the norm ||dL/dθ|| of its gradient after loss.backward(), log scale.
 
     Bars go from the input layer (left) to the output layer (right), as named_parameters lists
-    them, weights and biases in two colours. In a deep net of sigmoids the bars shrink towards
-    the input: every σ' <= 1/4 multiplies the gradient on its way back (vanishing gradients).
+    them, weights and biases in two colours (other parameters in a third); the legend names
+    the kinds that are drawn, so a plot of the weights alone has no "bias" entry. In a deep
+    net of sigmoids the bars shrink towards the input: every σ' <= 1/4 multiplies the
+    gradient on its way back (vanishing gradients).
     model: an nn.Module, or an iterable of (name, parameter) pairs. Returns the Figure.
     """
     norms = grad_norms(model)
@@ -486,16 +504,18 @@ def plot_grad_flow(model: Any, ax: Any = None, title: str | None = None):
 
     fig, ax = _figure_and_ax(ax, (max(6.0, 0.55 * len(names) + 2.5), 4.6))
     positions = np.arange(len(names))
+    drawn = set()                                     # the kinds of bar in the picture: the legend names only these
     for i, name in enumerate(names):
         value = norms[name]
-        kind = name.rsplit(".", 1)[-1]
         if value is None or value == 0:
             ax.bar(i, floor, color="white", edgecolor="0.5", hatch="//", width=0.7)
             ax.text(i, floor, "no grad" if value is None else "0", ha="center", va="bottom", fontsize=8,
                     rotation=90, color="0.4")
+            drawn.add("none")
             continue
-        color = _COLORS[0] if kind == "weight" else _COLORS[3] if kind == "bias" else _COLORS[2]
-        ax.bar(i, value, color=color, width=0.7)
+        kind = _parameter_kind(name)
+        ax.bar(i, value, color=_GRAD_FLOW_KINDS[kind][0], width=0.7)
+        drawn.add(kind)
         if len(names) <= 16:
             ax.text(i, value * 1.15, f"{value:.1e}", ha="center", va="bottom", fontsize=8)
     ax.set_yscale("log")
@@ -509,9 +529,26 @@ def plot_grad_flow(model: Any, ax: Any = None, title: str | None = None):
     ax.set_title(title or "Gradient flow: how much gradient reaches each parameter")
     ax.grid(True, axis="y", which="major", alpha=0.3)
     from matplotlib.patches import Patch
-    legend = [Patch(color=_COLORS[0], label="weight"), Patch(color=_COLORS[3], label="bias")]
+    legend = [Patch(color=colour, label=words) for kind, (colour, words) in _GRAD_FLOW_KINDS.items()
+              if kind in drawn and kind != "none"]
+    if "none" in drawn:
+        legend.append(Patch(facecolor="white", edgecolor="0.5", hatch="//", label="no gradient (or 0)"))
     ax.legend(handles=legend, loc="upper left", fontsize=9)
     return fig
+
+
+# plot_grad_flow: the kinds of parameter, each with its colour and its words in the legend
+_GRAD_FLOW_KINDS = {"weight": (_COLORS[0], "weight"), "bias": (_COLORS[3], "bias"),
+                    "other": (_COLORS[2], "other parameter")}
+
+
+def _parameter_kind(name: str) -> str:
+    """'0.weight', 'weight_ih_l0', 'in_proj_weight' -> 'weight'; '0.bias', 'bias_hh_l0' -> 'bias'; else 'other'."""
+    last = name.rsplit(".", 1)[-1]
+    for kind in ("bias", "weight"):
+        if last == kind or last.startswith(kind + "_") or last.endswith("_" + kind):
+            return kind
+    return "other"
 
 
 # ============================================================================= optimizer paths
@@ -573,7 +610,7 @@ def optimizer_paths(fn: Callable[[Any], Any] | None = None, optimizers: Mapping[
                 value = fn(point)
                 value.backward()
                 optimizer.step()
-                current = point.numpy().astype(np.float64).copy()
+                current = point.detach().numpy().astype(np.float64).copy()
                 if not np.all(np.isfinite(current)):
                     break
                 visited.append(current)

@@ -29,6 +29,7 @@ _grad_enabled = True
 
 
 def is_grad_enabled() -> bool:
+    """True when ops record the graph (the default); False inside no_grad()."""
     return _grad_enabled
 
 
@@ -103,6 +104,7 @@ class Context:
     _retained: Any = None               # weakref to the output when it called retain_grad()
 
     def save_for_backward(self, *arrays: Any) -> None:
+        """Keep the arrays that backward needs; backward reads them back as ctx.saved_tensors."""
         self.saved_tensors = arrays
 
     def release(self) -> None:
@@ -139,10 +141,14 @@ class Function(Context):
 
     @staticmethod
     def forward(ctx: Context, *args: Any, **kwargs: Any) -> Any:
+        """Compute the output from raw arrays (NumPy or CuPy), saving what backward needs on ctx."""
         raise NotImplementedError("a Function subclass must define forward(ctx, ...)")
 
     @staticmethod
     def backward(ctx: Context, grad: Any) -> Any:
+        """Given grad = dL/dy (shaped like the output), return dL/dx for each input of forward:
+        one array per input (a tuple when there are several), None where no gradient is needed.
+        """
         raise NotImplementedError("a Function subclass must define backward(ctx, grad)")
 
     @classmethod

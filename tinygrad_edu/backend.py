@@ -71,6 +71,7 @@ def parse_device(device: Any) -> str:
 
 
 def get_default_device() -> str:
+    """The device of new tensors without device=: set_default_device()'s, else $TINYGRAD_EDU_DEVICE, else "cpu"."""
     global _default_device
     if _default_device is None:
         _default_device = parse_device(os.environ.get("TINYGRAD_EDU_DEVICE", "cpu") or "cpu")
@@ -116,6 +117,7 @@ def module_for(device: str):
 
 
 def device_of(array: Any) -> str:
+    """The device of a raw array: "cpu" for NumPy, "cuda" for anything else (CuPy)."""
     return "cpu" if isinstance(array, (np.ndarray, np.generic)) else "cuda"
 
 

@@ -689,6 +689,7 @@ class StandardScaler:
         return out
 
     def fit_transform(self, X: Any, y: Any = None) -> Any:
+        """fit(X), then transform(X): x' = (x - mean_) / scale_."""
         return self.fit(X).transform(X)
 
     def _statistics(self, X: Any, op: str) -> tuple[Any, Any]:

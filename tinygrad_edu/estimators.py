@@ -166,6 +166,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return tags
 
     def fit(self, X: Any, y: Any) -> "MLPRegressor":
+        """Train on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets); returns self.
+
+        Minimises the mean squared error (plus alpha/2 ‖W‖² / batch size) for max_iter epochs.
+        """
         X, y = validate_data(self, X, y, dtype=[np.float32, np.float64], multi_output=True, y_numeric=True)
         y = np.asarray(y, dtype=np.float32)
         self._y_is_1d = y.ndim == 1
@@ -177,6 +181,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return F.mse_loss(prediction, target)
 
     def predict(self, X: Any) -> np.ndarray:
+        """The network's outputs for X, as float64 (a 1-D array when fit got a 1-D y)."""
         out = self._forward(X).astype(np.float64)   # scikit-learn's regressors predict float64
         return out[:, 0] if self._y_is_1d else out
 
@@ -189,6 +194,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     """
 
     def fit(self, X: Any, y: Any) -> "MLPClassifier":
+        """Train on X (n_samples, n_features) and labels y of any kind (classes_ = their sorted unique values).
+
+        Minimises the softmax cross-entropy (plus alpha/2 ‖W‖² / batch size) for max_iter epochs; returns self.
+        """
         X, y = validate_data(self, X, y, dtype=[np.float32, np.float64])
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -200,12 +209,14 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return F.cross_entropy(logits, target)
 
     def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities softmax(logits), one row per sample and one column per class in classes_."""
         logits = self._forward(X)
         shifted = logits - logits.max(axis=1, keepdims=True)
         p = np.exp(shifted)
         return p / p.sum(axis=1, keepdims=True)
 
     def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each sample (argmax of the logits), as a label from classes_."""
         scores = self._forward(X)               # checks that fit was called first
         return self.classes_[np.argmax(scores, axis=1)]
 

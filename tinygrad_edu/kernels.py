@@ -223,6 +223,7 @@ def set_fused(enabled: bool) -> None:
 
 
 def fused_enabled() -> bool:
+    """True when the fused GPU kernels are on (set_fused, TINYGRAD_EDU_FUSED)."""
     return _enabled
 
 

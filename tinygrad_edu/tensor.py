@@ -173,18 +173,22 @@ class Tensor:
 
     @property
     def shape(self) -> tuple:
+        """The size of each axis, a tuple of ints: (2, 3) for a 2 x 3 matrix."""
         return self.data.shape
 
     @property
     def ndim(self) -> int:
+        """The number of axes, len(shape); 0 for a single number."""
         return self.data.ndim
 
     @property
     def dtype(self) -> np.dtype:
+        """The element type, a NumPy dtype: float32, float64, int64, bool, ..."""
         return self.data.dtype
 
     @property
     def device(self) -> str:
+        """Where the values live: "cpu" (a NumPy array) or "cuda" (a CuPy array)."""
         return "cpu" if isinstance(self.data, np.ndarray) else "cuda"
 
     @property
@@ -215,6 +219,7 @@ class Tensor:
 
     @property
     def T(self) -> "Tensor":
+        """All axes in reverse order, the transpose of a matrix: x.T[i, j] = x[j, i]."""
         return self.permute(tuple(range(self.ndim - 1, -1, -1)))
 
     def size(self, dim: int | None = None):
@@ -222,6 +227,7 @@ class Tensor:
         return self.shape if dim is None else self.shape[_axes(dim, self.ndim, "size")]
 
     def numel(self) -> int:
+        """The number of elements, the product of the shape."""
         return int(self.data.size)
 
     def numpy(self) -> np.ndarray:
@@ -237,12 +243,14 @@ class Tensor:
         return backend.to_numpy(self.data)
 
     def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise ValueError(f"item: only a tensor with one element can be converted to a Python "
                              f"number, this one has shape {self.shape} ({self.data.size} elements)")
         return backend.to_numpy(self.data).reshape(()).item()
 
     def tolist(self) -> Any:
+        """The values as a Python number or (nested) lists of numbers."""
         return backend.to_numpy(self.data).tolist()
 
     def __len__(self) -> int:
@@ -326,6 +334,7 @@ class Tensor:
         return Tensor._from_op(self.data, None)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Switch requires_grad of this leaf tensor in place (float dtypes only); returns self."""
         if not self.is_leaf:
             raise RuntimeError("requires_grad_: can only change requires_grad of a leaf tensor; "
                                "use .detach() to get a leaf")
@@ -343,6 +352,7 @@ class Tensor:
         return self
 
     def zero_grad(self) -> None:
+        """Forget the gradient: .grad becomes None."""
         self.grad = None
 
     # ------------------------------------------------------------------ devices and dtypes
@@ -359,12 +369,18 @@ class Tensor:
         return out
 
     def cpu(self) -> "Tensor":
+        """This tensor on the CPU (itself when it is there already); gradients flow back."""
         return self.to("cpu")
 
     def cuda(self) -> "Tensor":
+        """This tensor on the GPU (itself when it is there already); needs CuPy."""
         return self.to("cuda")
 
     def astype(self, dtype: Any) -> "Tensor":
+        """The values converted to `dtype` (itself when it has that dtype already).
+
+        Gradients flow back through a float result; an integer result is cut off from the graph.
+        """
         dtype = _to_dtype(dtype)
         if dtype == self.dtype:
             return self
@@ -375,6 +391,9 @@ class Tensor:
     float = lambda self: self.astype(np.float32)     # noqa: E731  (PyTorch's .float(), .double(), .long())
     double = lambda self: self.astype(np.float64)    # noqa: E731
     long = lambda self: self.astype(np.int64)        # noqa: E731
+    float.__doc__ = "The values as float32, astype('float32') (PyTorch's .float())."
+    double.__doc__ = "The values as float64, astype('float64') (PyTorch's .double())."
+    long.__doc__ = "The values as int64, astype('int64') (PyTorch's .long()); no gradient flows back."
 
     # ------------------------------------------------------------------ arithmetic
 
@@ -473,18 +492,36 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value: float) -> "Tensor":
+        """Set every element to `value` in place, outside the graph; returns self."""
         if autograd.is_grad_enabled() and self.requires_grad and self.is_leaf:
             raise RuntimeError("fill_: a leaf tensor that requires grad cannot be changed in place while "
                                "the graph is recorded; use `with no_grad():`")
         self.data[...] = value
         return self
 
-    def add(self, other): return self + other
-    def sub(self, other): return self - other
-    def mul(self, other): return self * other
-    def div(self, other): return self / other
-    def pow(self, other): return self ** other
-    def neg(self): return -self
+    def add(self, other):
+        """self + other, elementwise with broadcasting (the + operator);  dy/dself = dy/dother = 1."""
+        return self + other
+
+    def sub(self, other):
+        """self - other, elementwise with broadcasting (the - operator);  dy/dself = 1, dy/dother = -1."""
+        return self - other
+
+    def mul(self, other):
+        """self * other, elementwise (matmul is the matrix product);  dy/dself = other, dy/dother = self."""
+        return self * other
+
+    def div(self, other):
+        """self / other, true division (integers become float32);  dy/dself = 1 / other, dy/dother = -self / other^2."""
+        return self / other
+
+    def pow(self, other):
+        """self ** other, elementwise;  dy/dself = other * self^(other - 1),  dy/dother = y * ln(self)."""
+        return self ** other
+
+    def neg(self):
+        """-self;  dy/dself = -1."""
+        return -self
 
     # comparisons: elementwise, bool results, never part of the graph
     def _compare(self, other: Any, op: str, compare) -> "Tensor":
@@ -512,45 +549,94 @@ class Tensor:
     def __and__(self, other): return self._compare(other, "and", lambda a, b: a & b)
     def __or__(self, other):  return self._compare(other, "or", lambda a, b: a | b)
 
-    def any(self) -> "Tensor": return _wrap(self.data.any())
-    def all(self) -> "Tensor": return _wrap(self.data.all())
+    def any(self) -> "Tensor":
+        """True if any element is nonzero: a 0-d bool tensor, outside the graph."""
+        return _wrap(self.data.any())
+
+    def all(self) -> "Tensor":
+        """True if every element is nonzero: a 0-d bool tensor, outside the graph."""
+        return _wrap(self.data.all())
 
     # ------------------------------------------------------------------ elementwise functions
 
-    def exp(self): return E.Exp.apply(self._floating("exp"))
-    def log(self): return E.Log.apply(self._floating("log"))
-    def sqrt(self): return E.Sqrt.apply(self._floating("sqrt"))
-    def abs(self): return E.Abs.apply(self)
-    def tanh(self): return E.Tanh.apply(self._floating("tanh"))
-    def sigmoid(self): return E.Sigmoid.apply(self._floating("sigmoid"))
-    def relu(self): return E.ReLU.apply(self)
-    def softsign(self): return E.Softsign.apply(self._floating("softsign"))
+    def exp(self):
+        """y = e^x, elementwise;  dy/dx = y."""
+        return E.Exp.apply(self._floating("exp"))
+
+    def log(self):
+        """y = ln(x), the natural logarithm, elementwise;  dy/dx = 1 / x."""
+        return E.Log.apply(self._floating("log"))
+
+    def sqrt(self):
+        """y = √x, elementwise;  dy/dx = 1 / (2 y)."""
+        return E.Sqrt.apply(self._floating("sqrt"))
+
+    def abs(self):
+        """y = |x|, elementwise;  dy/dx = sign(x), which is 0 at x = 0."""
+        return E.Abs.apply(self)
+
+    def tanh(self):
+        """y = tanh(x), elementwise;  dy/dx = 1 - y^2."""
+        return E.Tanh.apply(self._floating("tanh"))
+
+    def sigmoid(self):
+        """y = 1 / (1 + exp(-x));  dy/dx = y * (1 - y)."""
+        return E.Sigmoid.apply(self._floating("sigmoid"))
+
+    def relu(self):
+        """y = max(x, 0);  dy/dx = 1 where x > 0, else 0."""
+        return E.ReLU.apply(self)
+
+    def softsign(self):
+        """y = x / (1 + |x|);  dy/dx = 1 / (1 + |x|)^2."""
+        return E.Softsign.apply(self._floating("softsign"))
 
     def leaky_relu(self, negative_slope: float = 0.01):
+        """y = x if x > 0 else negative_slope * x;  dy/dx = 1 if x > 0 else negative_slope."""
         return E.LeakyReLU.apply(self._floating("leaky_relu"), negative_slope=negative_slope)
 
     def elu(self, alpha: float = 1.0):
+        """y = x if x > 0 else alpha * (e^x - 1);  dy/dx = 1 if x > 0 else y + alpha."""
         return E.ELU.apply(self._floating("elu"), alpha=alpha)
 
     def gelu(self, approximate: str = "none"):
+        """y = x Φ(x), Φ the standard normal CDF;  dy/dx = Φ(x) + x φ(x).
+
+        approximate="tanh": y = x/2 (1 + tanh(√(2/π) (x + 0.044715 x^3))).
+        """
         if approximate not in ("none", "tanh"):
             raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
         return E.GELU.apply(self._floating("gelu"), approximate=approximate)
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0):
+        """y = ln(1 + e^(beta x)) / beta, a smooth relu;  dy/dx = sigmoid(beta x).
+
+        Where beta x > threshold, y = x (as in PyTorch: there the two agree to float precision).
+        """
         return E.Softplus.apply(self._floating("softplus"), beta=beta, threshold=threshold)
 
-    def square(self): return self * self
+    def square(self):
+        """y = x * x;  dy/dx = 2x."""
+        return self * self
 
     def clip(self, min: float | None = None, max: float | None = None):
+        """Limit every element to [min, max] (one bound may be None); clamp is the same.
+
+        dy/dx = 1 where min <= x <= max, else 0.
+        """
         if min is None and max is None:
             raise ValueError("clip: give at least one of min and max")
         return E.Clip.apply(self, min=min, max=max)
 
     clamp = clip
 
-    def maximum(self, other): return self._binary(E.Maximum, other, "maximum")
-    def minimum(self, other): return self._binary(E.Minimum, other, "minimum")
+    def maximum(self, other):
+        """Elementwise max(self, other);  the gradient goes to the larger one, half to each on a tie."""
+        return self._binary(E.Maximum, other, "maximum")
+
+    def minimum(self, other):
+        """Elementwise min(self, other);  the gradient goes to the smaller one, half to each on a tie."""
+        return self._binary(E.Minimum, other, "minimum")
 
     def where(self, condition: Any, other: Any) -> "Tensor":
         """self where condition is true, else other (PyTorch's x.where(cond, y))."""
@@ -568,16 +654,27 @@ class Tensor:
         return fn.apply(self, axis=axis, keepdims=keepdims)
 
     def sum(self, axis=None, keepdims=None, *, dim=None, keepdim=None) -> "Tensor":
+        """Sum over axis (all axes when None); keepdims keeps them as size 1;  dy/dx = 1.
+
+        axis may be an int or a tuple; dim and keepdim are PyTorch's names for axis and keepdims.
+        """
         return self._reduce(R.Sum, "sum", axis, keepdims, dim, keepdim)
 
     def mean(self, axis=None, keepdims=None, *, dim=None, keepdim=None) -> "Tensor":
+        """Mean over axis (all axes when None); keepdims keeps them as size 1;  dy/dx = 1/n."""
         return self._floating("mean")._reduce(R.Mean, "mean", axis, keepdims, dim, keepdim)
 
     def max(self, axis=None, keepdims=None, *, dim=None, keepdim=None) -> "Tensor":
+        """The largest value over axis (all axes when None), values only: argmax gives the index.
+
+        dy/dx = 1 at the maximum, 0 elsewhere. Ties: over one axis the first maximal index
+        gets the gradient; over all (or several) axes the tied maxima share it equally.
+        """
         self._check_nonempty("max")
         return self._reduce(R.Max, "max", axis, keepdims, dim, keepdim)
 
     def min(self, axis=None, keepdims=None, *, dim=None, keepdim=None) -> "Tensor":
+        """The smallest value over axis (all axes when None), values only; gradient and ties as in max."""
         self._check_nonempty("min")
         return self._reduce(R.Min, "min", axis, keepdims, dim, keepdim)
 
@@ -598,12 +695,15 @@ class Tensor:
 
     def std(self, axis=None, correction: int = 1, keepdims=None, *, dim=None, keepdim=None,
             unbiased: bool | None = None) -> "Tensor":
+        """√var: the standard deviation over axis, unbiased (correction=1) by default, as in PyTorch."""
         return self.var(axis, correction, keepdims, dim=dim, keepdim=keepdim, unbiased=unbiased).sqrt()
 
     def argmax(self, axis=None, keepdims=None, *, dim=None, keepdim=None) -> "Tensor":
+        """The index (int64) of the largest value over axis (flattened when None); the first on ties; no grad."""
         return self._arg(backend.xp(self.data).argmax, "argmax", axis, keepdims, dim, keepdim)
 
     def argmin(self, axis=None, keepdims=None, *, dim=None, keepdim=None) -> "Tensor":
+        """The index (int64) of the smallest value over axis (flattened when None); the first on ties; no grad."""
         return self._arg(backend.xp(self.data).argmin, "argmin", axis, keepdims, dim, keepdim)
 
     def _arg(self, func, op, axis, keepdims, dim, keepdim) -> "Tensor":
@@ -619,19 +719,36 @@ class Tensor:
             raise ValueError(f"{op}: cannot reduce an empty tensor of shape {self.shape}")
 
     def softmax(self, axis=None, *, dim=None) -> "Tensor":
+        """y_i = e^(x_i) / Σ_j e^(x_j) along axis (default -1), so each slice sums to 1.
+
+        dL/dx = y (g - Σ_j g_j y_j) for the incoming gradient g. Computed from x - max(x), which
+        gives the same y and cannot overflow.
+        """
         axis = _axes(_pick(axis, dim, "axis", "dim", -1), self.ndim, "softmax")
         return N.Softmax.apply(self._floating("softmax"), axis=axis)
 
     def log_softmax(self, axis=None, *, dim=None) -> "Tensor":
+        """y_i = x_i - log Σ_j e^(x_j) along axis (default -1): log(softmax(x)), computed stably.
+
+        dL/dx = g - softmax(x) Σ_j g_j for the incoming gradient g.
+        """
         axis = _axes(_pick(axis, dim, "axis", "dim", -1), self.ndim, "log_softmax")
         return N.LogSoftmax.apply(self._floating("log_softmax"), axis=axis)
 
     def logsumexp(self, axis=None, keepdims=None, *, dim=None, keepdim=None) -> "Tensor":
+        """y = log Σ e^x over axis (all axes when None);  dy/dx = softmax(x).
+
+        Computed as max(x) + log Σ e^(x - max(x)), which cannot overflow.
+        """
         return self._floating("logsumexp")._reduce(N.LogSumExp, "logsumexp", axis, keepdims, dim, keepdim)
 
     # ------------------------------------------------------------------ movement
 
     def reshape(self, *shape) -> "Tensor":
+        """The same elements in C order with a new shape; one size may be -1 (inferred). view is the same.
+
+        The gradient is reshaped back to the old shape.
+        """
         shape = _shape_arg(shape, "reshape", allow_minus_one=True)
         known = 1
         unknown = [i for i, s in enumerate(shape) if s == -1]
@@ -656,6 +773,7 @@ class Tensor:
     view = reshape
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        """Merge the axes start_dim..end_dim into one: (2, 3, 4) -> (24,), or (2, 12) with start_dim=1."""
         if self.ndim == 0:
             return self.reshape(1)
         start = _axes(start_dim, self.ndim, "flatten")
@@ -665,6 +783,7 @@ class Tensor:
         return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
 
     def squeeze(self, dim: int | None = None) -> "Tensor":
+        """Remove axes of size 1: all of them, or only those in dim (an int or a tuple)."""
         if dim is None:
             return self.reshape(tuple(s for s in self.shape if s != 1))
         dims = _axes(dim, self.ndim, "squeeze")
@@ -672,10 +791,12 @@ class Tensor:
         return self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1)))
 
     def unsqueeze(self, dim: int) -> "Tensor":
+        """Insert an axis of size 1 at position dim: shape (3,) becomes (1, 3) with dim=0, (3, 1) with dim=1."""
         axis = _axes(dim, self.ndim + 1, "unsqueeze")
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     def permute(self, *dims) -> "Tensor":
+        """Reorder the axes: y.shape[i] = x.shape[dims[i]];  the gradient takes the inverse order."""
         dims = _int_tuple(dims, "permute", "the axes")
         if len(dims) != self.ndim or sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
             raise ValueError(f"permute: {dims} is not an ordering of the {self.ndim} axes of a tensor "
@@ -686,6 +807,7 @@ class Tensor:
         return M.Permute.apply(self, order=dims)
 
     def transpose(self, dim0: int, dim1: int) -> "Tensor":
+        """Swap the axes dim0 and dim1 (a permute);  the gradient is swapped back."""
         order = list(range(self.ndim))
         a, b = _axes(dim0, self.ndim, "transpose"), _axes(dim1, self.ndim, "transpose")
         if self.ndim < 2:
@@ -694,6 +816,10 @@ class Tensor:
         return self.permute(tuple(order))
 
     def expand(self, *shape) -> "Tensor":
+        """Broadcast size-1 axes (and new leading ones) to a larger shape without copying; -1 keeps a size.
+
+        The gradient is summed over the expanded axes.
+        """
         shape = _shape_arg(shape, "expand", allow_minus_one=True)
         if len(shape) < self.ndim:
             raise ValueError(f"expand: the target shape {shape} has fewer dimensions than the "
@@ -738,6 +864,10 @@ class Tensor:
     # ------------------------------------------------------------------ linear algebra
 
     def matmul(self, other: Any) -> "Tensor":
+        """The matrix product self @ other;  dL/dA = G Bᵀ,  dL/dB = Aᵀ G for Y = A B.
+
+        NumPy's rules: leading (batch) axes broadcast, a 1-D operand is a vector. dot is the same.
+        """
         if isinstance(other, Tensor):              # the common case: two matrices that fit
             a, b = self.data, other.data
             if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype is b.dtype:
@@ -779,12 +909,14 @@ class Tensor:
 
     @staticmethod
     def zeros(*shape, requires_grad: bool = False, device: str | None = None, dtype: Any = None) -> "Tensor":
+        """A tensor of zeros; the shape as separate ints or one tuple; float32 unless dtype is given."""
         xp = backend.module_for(backend.parse_device(device))
         return Tensor._make_new(xp.zeros(_shape_arg(shape, "zeros"), dtype=_to_dtype(dtype or np.float32)),
                                 requires_grad, None, "zeros")
 
     @staticmethod
     def ones(*shape, requires_grad: bool = False, device: str | None = None, dtype: Any = None) -> "Tensor":
+        """A tensor of ones; the shape as separate ints or one tuple; float32 unless dtype is given."""
         xp = backend.module_for(backend.parse_device(device))
         return Tensor._make_new(xp.ones(_shape_arg(shape, "ones"), dtype=_to_dtype(dtype or np.float32)),
                                 requires_grad, None, "ones")
@@ -792,6 +924,7 @@ class Tensor:
     @staticmethod
     def full(shape, fill_value: float, requires_grad: bool = False, device: str | None = None,
              dtype: Any = None) -> "Tensor":
+        """A tensor of `shape` filled with fill_value: float32 for a float, int64 for an int, bool for a bool."""
         xp = backend.module_for(backend.parse_device(device))
         shape = _shape_arg((shape,) if isinstance(shape, (tuple, list)) else (shape,), "full")
         if dtype is None:
@@ -839,6 +972,7 @@ class Tensor:
     @staticmethod
     def eye(n: int, m: int | None = None, requires_grad: bool = False, device: str | None = None,
             dtype: Any = None) -> "Tensor":
+        """The n x m identity matrix (m = n by default): ones on the diagonal, zeros elsewhere."""
         n = _int_arg(n, "n", "eye")
         m = None if m is None else _int_arg(m, "m", "eye")
         xp = backend.module_for(backend.parse_device(device))
@@ -846,10 +980,12 @@ class Tensor:
 
     @staticmethod
     def zeros_like(t: "Tensor", requires_grad: bool = False, dtype: Any = None) -> "Tensor":
+        """Zeros with the shape, device and dtype of t (another dtype if given)."""
         return Tensor.zeros(t.shape, requires_grad=requires_grad, device=t.device, dtype=dtype or t.dtype)
 
     @staticmethod
     def ones_like(t: "Tensor", requires_grad: bool = False, dtype: Any = None) -> "Tensor":
+        """Ones with the shape, device and dtype of t (another dtype if given)."""
         return Tensor.ones(t.shape, requires_grad=requires_grad, device=t.device, dtype=dtype or t.dtype)
 
     @staticmethod
@@ -980,10 +1116,12 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
 
 
 def zeros_like(t: Tensor, **kwargs) -> Tensor:
+    """Zeros with the shape, device and dtype of t; keywords as Tensor.zeros_like."""
     return Tensor.zeros_like(t, **kwargs)
 
 
 def ones_like(t: Tensor, **kwargs) -> Tensor:
+    """Ones with the shape, device and dtype of t; keywords as Tensor.ones_like."""
     return Tensor.ones_like(t, **kwargs)
 
 

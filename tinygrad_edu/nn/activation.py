@@ -12,24 +12,28 @@ from .module import Module
 class ReLU(Module):
     """max(x, 0)"""
     def forward(self, x: Tensor) -> Tensor:
+        """y = max(x, 0), elementwise."""
         return x.relu()
 
 
 class Sigmoid(Module):
     """1 / (1 + e^-x)"""
     def forward(self, x: Tensor) -> Tensor:
+        """y = 1 / (1 + e^-x), elementwise."""
         return x.sigmoid()
 
 
 class Tanh(Module):
     """tanh(x)"""
     def forward(self, x: Tensor) -> Tensor:
+        """y = tanh(x), elementwise."""
         return x.tanh()
 
 
 class Softsign(Module):
     """x / (1 + |x|)"""
     def forward(self, x: Tensor) -> Tensor:
+        """y = x / (1 + |x|), elementwise."""
         return x.softsign()
 
 
@@ -40,9 +44,11 @@ class LeakyReLU(Module):
         self.negative_slope = negative_slope
 
     def forward(self, x: Tensor) -> Tensor:
+        """y = x if x > 0 else negative_slope * x, elementwise."""
         return x.leaky_relu(self.negative_slope)
 
     def extra_repr(self) -> str:
+        """negative_slope, shown in the printed module."""
         return f"negative_slope={self.negative_slope}"
 
 
@@ -53,9 +59,11 @@ class ELU(Module):
         self.alpha = alpha
 
     def forward(self, x: Tensor) -> Tensor:
+        """y = x if x > 0 else alpha (e^x - 1), elementwise."""
         return x.elu(self.alpha)
 
     def extra_repr(self) -> str:
+        """alpha, shown in the printed module."""
         return f"alpha={self.alpha}"
 
 
@@ -66,9 +74,11 @@ class GELU(Module):
         self.approximate = approximate
 
     def forward(self, x: Tensor) -> Tensor:
+        """y = x Φ(x) (or its tanh approximation), elementwise."""
         return x.gelu(self.approximate)
 
     def extra_repr(self) -> str:
+        """approximate, shown in the printed module."""
         return f"approximate={self.approximate!r}"
 
 
@@ -79,9 +89,11 @@ class Softplus(Module):
         self.beta, self.threshold = beta, threshold
 
     def forward(self, x: Tensor) -> Tensor:
+        """y = ln(1 + e^(beta x)) / beta, elementwise (y = x where beta x > threshold)."""
         return x.softplus(self.beta, self.threshold)
 
     def extra_repr(self) -> str:
+        """beta and threshold, shown in the printed module."""
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
@@ -92,13 +104,16 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, x: Tensor) -> Tensor:
+        """y_i = e^(x_i) / Σ_j e^(x_j) along dim."""
         return x.softmax(self.dim)
 
     def extra_repr(self) -> str:
+        """dim, shown in the printed module."""
         return f"dim={self.dim}"
 
 
 class LogSoftmax(Softmax):
     """x_i - log Σ_j e^x_j along dim"""
     def forward(self, x: Tensor) -> Tensor:
+        """y_i = x_i - log Σ_j e^(x_j) along dim, computed stably."""
         return x.log_softmax(self.dim)

@@ -31,11 +31,13 @@ class Sequential(Module):
         self._modules[name] = module
 
     def forward(self, x: Any) -> Any:
+        """Apply the modules in order: y = m_k(... m_2(m_1(x)))."""
         for module in self._modules.values():
             x = module(x)
         return x
 
     def append(self, module: Module) -> "Sequential":
+        """Add a module at the end, named by its position; returns self."""
         self._add(str(len(self._modules)), module)
         return self
 
@@ -63,6 +65,7 @@ class ModuleList(Module):
             self.append(m)
 
     def append(self, module: Module) -> "ModuleList":
+        """Add a module at the end, named by its position; returns self."""
         if not isinstance(module, Module):
             raise TypeError(f"ModuleList: expected a Module, got {type(module).__name__}")
         self._modules[str(len(self._modules))] = module

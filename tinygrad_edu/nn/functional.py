@@ -17,16 +17,54 @@ from ..tensor import Tensor, where
 # ----------------------------------------------------------------------------- activations
 
 
-def relu(x: Tensor) -> Tensor: return x.relu()
-def sigmoid(x: Tensor) -> Tensor: return x.sigmoid()
-def tanh(x: Tensor) -> Tensor: return x.tanh()
-def softsign(x: Tensor) -> Tensor: return x.softsign()
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor: return x.leaky_relu(negative_slope)
-def elu(x: Tensor, alpha: float = 1.0) -> Tensor: return x.elu(alpha)
-def gelu(x: Tensor, approximate: str = "none") -> Tensor: return x.gelu(approximate)
-def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor: return x.softplus(beta, threshold)
-def softmax(x: Tensor, dim: int = -1) -> Tensor: return x.softmax(dim)
-def log_softmax(x: Tensor, dim: int = -1) -> Tensor: return x.log_softmax(dim)
+def relu(x: Tensor) -> Tensor:
+    """y = max(x, 0), elementwise;  dy/dx = 1 where x > 0, else 0."""
+    return x.relu()
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """y = 1 / (1 + exp(-x));  dy/dx = y * (1 - y)."""
+    return x.sigmoid()
+
+
+def tanh(x: Tensor) -> Tensor:
+    """y = tanh(x);  dy/dx = 1 - y^2."""
+    return x.tanh()
+
+
+def softsign(x: Tensor) -> Tensor:
+    """y = x / (1 + |x|);  dy/dx = 1 / (1 + |x|)^2."""
+    return x.softsign()
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """y = x if x > 0 else negative_slope * x;  dy/dx = 1 if x > 0 else negative_slope."""
+    return x.leaky_relu(negative_slope)
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """y = x if x > 0 else alpha (e^x - 1);  dy/dx = 1 if x > 0 else y + alpha."""
+    return x.elu(alpha)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """y = x Φ(x), Φ the standard normal CDF;  dy/dx = Φ(x) + x φ(x). approximate="tanh": the tanh form."""
+    return x.gelu(approximate)
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """y = ln(1 + e^(beta x)) / beta (y = x where beta x > threshold);  dy/dx = sigmoid(beta x)."""
+    return x.softplus(beta, threshold)
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """y_i = e^(x_i) / Σ_j e^(x_j) along dim;  dL/dx = y (g - Σ_j g_j y_j) for g = dL/dy."""
+    return x.softmax(dim)
+
+
+def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """y_i = x_i - log Σ_j e^(x_j) along dim, computed stably;  dL/dx = g - softmax(x) Σ_j g_j, g = dL/dy."""
+    return x.log_softmax(dim)
 
 
 def heaviside_step(x: Tensor) -> Tensor:
@@ -108,6 +146,7 @@ def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
 
 
 def pad(x: Tensor, pad: Any, value: float = 0.0) -> Tensor:
+    """Constant padding as torch's F.pad: pad = (left, right, top, bottom, ...), last axis first."""
     return x.pad(pad, value)
 
 

@@ -45,25 +45,30 @@ def _fill(tensor: Tensor, values) -> Tensor:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+    """Fill the tensor in place with draws from U(a, b); returns it."""
     return _fill(tensor, backend.generator(tensor.device).uniform(a, b, tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    """Fill the tensor in place with draws from N(mean, std²); returns it."""
     # standard_normal, not normal: CuPy's Generator has only the former (same numbers on NumPy)
     values = backend.generator(tensor.device).standard_normal(tensor.shape)
     return _fill(tensor, values * std + mean)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill the tensor in place with val; returns it."""
     tensor.data[...] = val
     return tensor
 
 
 def zeros_(tensor: Tensor) -> Tensor:
+    """Fill the tensor in place with 0; returns it."""
     return constant_(tensor, 0.0)
 
 
 def ones_(tensor: Tensor) -> Tensor:
+    """Fill the tensor in place with 1; returns it."""
     return constant_(tensor, 1.0)
 
 

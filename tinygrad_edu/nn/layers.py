@@ -22,7 +22,10 @@ def _empty(*shape: int, device: str | None, dtype: Any) -> Parameter:
 
 
 class Identity(Module):
+    """y = x: a placeholder layer that returns its input unchanged."""
+
     def forward(self, x: Tensor) -> Tensor:
+        """Return x unchanged."""
         return x
 
 
@@ -40,15 +43,18 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Draw weight and bias again from PyTorch's default U(-1/√in_features, 1/√in_features)."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
+        """y = x Wᵀ + b: (..., in_features) -> (..., out_features)."""
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
+        """The sizes and whether there is a bias, shown in the printed module."""
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
@@ -64,10 +70,12 @@ class Maxout(Module):
         self.linear = Linear(in_features, out_features * pieces)
 
     def forward(self, x: Tensor) -> Tensor:
+        """y_j = max_k z[k, j], where z = linear(x) is split into `pieces` blocks of out_features."""
         z = self.linear(x)
         return z.reshape(z.shape[:-1] + (self.pieces, self.out_features)).max(axis=-2)
 
     def extra_repr(self) -> str:
+        """The sizes and the number of pieces, shown in the printed module."""
         return f"in_features={self.in_features}, out_features={self.out_features}, pieces={self.pieces}"
 
 
@@ -88,6 +96,7 @@ class Conv2d(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Draw weight and bias again from PyTorch's default U(-1/√fan_in, 1/√fan_in), fan_in = C_in·kh·kw."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             fan_in = self.in_channels * self.kernel_size[0] * self.kernel_size[1]
@@ -95,9 +104,14 @@ class Conv2d(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
+        """Y[n, o] = b[o] + Σ_c W[o, c] ⋆ X[n, c]: (N, in_channels, H, W) -> (N, out_channels, H', W').
+
+        H' = (H + 2 padding - dilation (kh - 1) - 1) // stride + 1, and W' the same way.
+        """
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation)
 
     def extra_repr(self) -> str:
+        """The channels, kernel, stride and the options that differ from the defaults, shown when printed."""
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0, 0):
             text += f", padding={self.padding}"
@@ -109,28 +123,40 @@ class Conv2d(Module):
 
 
 class MaxPool2d(Module):
+    """Max pooling of (N, C, H, W): each output is the maximum of one kernel_size window.
+
+    stride defaults to kernel_size (windows side by side); padding counts as -inf.
+    """
+
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1):
         super().__init__()
         self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
 
     def forward(self, x: Tensor) -> Tensor:
+        """The maximum of each window of x;  the gradient goes to each window's maximum (the first on ties)."""
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
 
     def extra_repr(self) -> str:
+        """The window options as PyTorch prints them, shown in the printed module."""
         stride = self.kernel_size if self.stride is None else self.stride
         return (f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode=False")
 
 
 class Flatten(Module):
+    """Merge the axes start_dim..end_dim into one: by default all but the batch axis,
+    (N, C, H, W) -> (N, C·H·W), the step between convolutional and linear layers."""
+
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x: Tensor) -> Tensor:
+        """x.flatten(start_dim, end_dim)."""
         return x.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
+        """start_dim and end_dim, shown in the printed module."""
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
@@ -145,9 +171,11 @@ class Dropout(Module):
         self.p = p
 
     def forward(self, x: Tensor) -> Tensor:
+        """Training: zero each element with probability p, scale the rest by 1/(1-p). Eval: y = x."""
         return F.dropout(x, self.p, self.training)
 
     def extra_repr(self) -> str:
+        """p, shown in the printed module."""
         return f"p={self.p}, inplace=False"
 
 
@@ -184,6 +212,11 @@ class BatchNorm1d(Module):
             self.register_buffer("num_batches_tracked", None)
 
     def forward(self, x: Tensor) -> Tensor:
+        """y = (x - mean) / √(var + eps) · γ + β per channel (axis 1).
+
+        Training: the batch's mean and biased variance, and the running statistics are updated.
+        Eval: the running statistics (the batch's when track_running_stats=False).
+        """
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
             raise ValueError(f"BatchNorm1d({self.num_features}): expected input of shape (N, {self.num_features}) "
                              f"or (N, {self.num_features}, L), got {x.shape}")
@@ -222,6 +255,7 @@ class BatchNorm1d(Module):
         self.running_var.data += m * unbiased
 
     def extra_repr(self) -> str:
+        """The options, shown in the printed module."""
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.use_bias}, track_running_stats={self.track_running_stats}")
 

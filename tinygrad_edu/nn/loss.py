@@ -17,12 +17,14 @@ class _Loss(Module):
 class MSELoss(_Loss):
     """mean (ŷ - y)²"""
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """(input - target)², reduced by self.reduction ('mean', 'sum' or 'none')."""
         return F.mse_loss(input, target, self.reduction)
 
 
 class L1Loss(_Loss):
     """mean |ŷ - y|"""
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """|input - target|, reduced by self.reduction."""
         return F.l1_loss(input, target, self.reduction)
 
 
@@ -33,12 +35,14 @@ class HuberLoss(_Loss):
         self.delta = delta
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """0.5 d² where |d| < delta, else delta (|d| - 0.5 delta), for d = input - target; then reduced."""
         return F.huber_loss(input, target, self.reduction, self.delta)
 
 
 class BCELoss(_Loss):
     """-(y log p + (1 - y) log(1 - p)) on probabilities"""
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """-(y log p + (1 - y) log(1 - p)) for probabilities p = input and targets y; then reduced."""
         return F.binary_cross_entropy(input, target, self.reduction)
 
 
@@ -49,16 +53,19 @@ class BCEWithLogitsLoss(_Loss):
         self.pos_weight = pos_weight
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """BCE of sigmoid(input) against target, computed stably from the logits; then reduced."""
         return F.binary_cross_entropy_with_logits(input, target, self.reduction, self.pos_weight)
 
 
 class CrossEntropyLoss(_Loss):
     """-log softmax(logits)[class], for logits (N, C) and class indices (N,)"""
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """-log softmax(input)[target] for logits (N, C) and class indices (N,) (or probabilities (N, C))."""
         return F.cross_entropy(input, target, self.reduction)
 
 
 class NLLLoss(_Loss):
     """-logp[class], for log-probabilities (N, C) and class indices (N,)"""
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """-input[i, target_i] for log-probabilities (N, C) and class indices (N,); then reduced."""
         return F.nll_loss(input, target, self.reduction)

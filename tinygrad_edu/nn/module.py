@@ -17,6 +17,8 @@ from .parameter import Parameter
 
 
 class IncompatibleKeys(NamedTuple):
+    """What load_state_dict returns: the model's keys the dict lacks, and the dict's keys the model lacks."""
+
     missing_keys: list
     unexpected_keys: list
 
@@ -35,6 +37,7 @@ class Module:
         object.__setattr__(self, "training", True)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The module's computation: every subclass writes it, and model(x) calls it."""
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -90,11 +93,13 @@ class Module:
             self._non_persistent.add(name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add a Parameter under `name`, as self.name = param does (None declares an absent one, e.g. no bias)."""
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name!r} must be a Parameter or None")
         self._parameters[name] = param
 
     def add_module(self, name: str, module: Module | None) -> None:
+        """Add a child module under `name`, as self.name = module does."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module, got {type(module).__name__}")
         self._modules[name] = module
@@ -115,15 +120,18 @@ class Module:
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator["Module"]:
+        """This module and every descendant, each once, depth first."""
         for _, m in self.named_modules():
             yield m
 
     def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        """(name, module) for each direct child, in the order they were assigned."""
         for name, m in self._modules.items():
             if m is not None:
                 yield name, m
 
     def children(self) -> Iterator["Module"]:
+        """Each direct child module, in the order they were assigned."""
         for _, m in self.named_children():
             yield m
 
@@ -138,16 +146,20 @@ class Module:
                 yield (f"{module_name}.{name}" if module_name else name), value
 
     def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, Parameter) for every parameter, each once ("0.weight"); recurse=False: own ones only."""
         return self._named_members("_parameters", prefix, recurse)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every Parameter of this module and its descendants, each once: what an optimizer is given."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
     def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, Tensor) for every buffer (state that is saved but not trained), each once."""
         return self._named_members("_buffers", prefix, recurse)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer (e.g. BatchNorm's running_mean) of this module and its descendants, each once."""
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
@@ -160,18 +172,22 @@ class Module:
     # ------------------------------------------------------------------ modes, devices, grads
 
     def train(self, mode: bool = True) -> "Module":
+        """Training mode (or eval mode with mode=False) for this module and every descendant; returns self."""
         for m in self.modules():
             object.__setattr__(m, "training", bool(mode))
         return self
 
     def eval(self) -> "Module":
+        """Eval mode, train(False): Dropout passes x through, BatchNorm uses its running statistics; returns self."""
         return self.train(False)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Set .grad of every parameter to None, before the next backward."""
         for p in self.parameters():
             p.grad = None
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Set requires_grad of every parameter (False freezes the module); returns self."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
@@ -189,9 +205,11 @@ class Module:
         return self
 
     def cpu(self) -> "Module":
+        """Move every parameter and buffer to the CPU in place; returns self."""
         return self.to("cpu")
 
     def cuda(self) -> "Module":
+        """Move every parameter and buffer to the GPU in place; returns self."""
         return self.to("cuda")
 
     # ------------------------------------------------------------------ state_dict
@@ -256,6 +274,7 @@ class Module:
     # ------------------------------------------------------------------ printing
 
     def extra_repr(self) -> str:
+        """The text inside the parentheses when the module prints, e.g. 'in_features=3'; override it."""
         return ""
 
     def __repr__(self) -> str:

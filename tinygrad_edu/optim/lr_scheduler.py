@@ -86,6 +86,7 @@ class LRScheduler:
                 for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what state_dict() returned (the optimizer is not part of it)."""
         self.__dict__.update({k: (list(v) if isinstance(v, list) else v) for k, v in state_dict.items()})
 
     def __repr__(self) -> str:
@@ -182,6 +183,10 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        """The cosine step to epoch e, as a ratio of the current lr (the class docstring has the exceptions):
+
+            lr <- eta_min + (lr - eta_min) (1 + cos(π e / T_max)) / (1 + cos(π (e - 1) / T_max))
+        """
         epoch, T_max, eta_min = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
             return self._current_lrs()

@@ -15,6 +15,8 @@ import torch
 import tinygrad_edu
 from tinygrad_edu import Function, Tensor, enable_grad, no_grad
 
+pytestmark = [pytest.mark.lecture06]   # the backward pass: accumulation, retain_graph, hooks, grad()
+
 
 def leaf(values, requires_grad=True):
     """A float64 leaf tensor of tinygrad_edu and the same values as a torch leaf."""
@@ -699,9 +701,157 @@ def test_every_leaf_gets_its_own_gradient_array():
     np.testing.assert_array_equal(v.grad.numpy(), [1.0, 1.0])
 
 
+def test_two_leaves_of_one_add_get_separate_gradient_arrays_even_when_add_gets_a_fresh_array():
+    """(u + v) * w: Mul hands Add a fresh array (not a view, as Sum's is), and Add passes that one
+    array to both u and v; backward must copy it for one of them, or changing u.grad in place
+    (zero_(), an optimizer's update) would change v.grad too."""
+    u = Tensor([1.0, 2.0], requires_grad=True)
+    v = Tensor([3.0, 4.0], requires_grad=True)
+    w = Tensor([5.0, 6.0])
+    ((u + v) * w).sum().backward()
+    u.grad.data[...] = 0.0                   # in place, as zero_() and the optimizers do
+    np.testing.assert_array_equal(v.grad.numpy(), [5.0, 6.0])
+    np.testing.assert_array_equal(u.grad.numpy(), [0.0, 0.0])
+
+
 def test_a_0d_leaf_accumulates_over_two_backward_calls():
     a = Tensor(3.0, requires_grad=True)
     (a * a).backward()
     (a * a).backward()
     assert a.grad.item() == 12.0
     assert "12." in repr(a.grad)
+
+
+# ----------------------------------------------------------------------------- the backward pass step by step
+
+from tinygrad_edu import autograd                                      # noqa: E402
+
+
+class _Twice(Function):
+    """y = 2 x;  dy/dx = 2"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return 2 * grad
+
+
+def test_seed_gradient_is_one_for_a_one_element_root():
+    loss = (Tensor([3.0], requires_grad=True) * 2.0).sum()
+    seed = autograd.seed_gradient(loss)
+    assert seed.shape == () and seed.dtype == loss.dtype and float(seed) == 1.0
+
+
+def test_seed_gradient_copies_the_given_gradient_in_the_roots_dtype():
+    y = Tensor([1.0, 2.0], requires_grad=True, dtype="float64") * 2.0
+    given = np.array([1, 2])
+    seed = autograd.seed_gradient(y, given)
+    assert seed.dtype == np.float64 and seed is not given
+    seed[0] = 5.0
+    assert given[0] == 1                                 # the caller's array is never written
+
+
+@pytest.mark.parametrize("grad, error, words", [
+    (None, RuntimeError, "implicitly only for a one-element output"),
+    (np.ones(3), ValueError, r"grad of shape \(3,\) does not match the tensor's shape \(2,\)"),
+    ("ones", TypeError, "grad must be a Tensor or an array, got str"),
+])
+def test_seed_gradient_errors_start_with_the_callers_name(grad, error, words):
+    y = Tensor([1.0, 2.0], requires_grad=True) * 2.0
+    with pytest.raises(error, match=f"^explain_backward: .*{words}"):
+        autograd.seed_gradient(y, grad, caller="explain_backward")
+    with pytest.raises(error, match=f"^backward: .*{words}"):
+        y.backward(grad)                                 # Tensor.backward seeds through the same rule
+
+
+def test_seed_gradient_refuses_a_tensor_that_does_not_require_grad():
+    with pytest.raises(RuntimeError, match="does not require grad and has no grad_fn"):
+        autograd.seed_gradient(Tensor(1.0))
+
+
+def test_call_backward_returns_one_gradient_per_input_as_a_tuple():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = _Twice.apply(x)
+    grads = autograd.call_backward(y.grad_fn, np.ones(2, dtype=np.float32))
+    assert type(grads) is tuple and len(grads) == 1          # a one-input backward may skip the tuple
+    np.testing.assert_array_equal(grads[0], [2.0, 2.0])
+    z = x * Tensor([3.0, 4.0])
+    assert len(autograd.call_backward(z.grad_fn, np.ones(2, dtype=np.float32))) == 2
+
+
+def test_call_backward_refuses_a_node_whose_saved_arrays_were_freed():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    node = y.grad_fn
+    y.backward()
+    assert node.saved_tensors is None                        # released by Context.release()
+    with pytest.raises(RuntimeError, match=r"second time \(at Sum\).*retain_graph=True"):
+        autograd.call_backward(node, np.ones((), dtype=np.float32))
+
+
+def test_call_backward_counts_the_gradients_against_the_inputs():
+    class TwoForOne(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad, grad
+
+    node = TwoForOne.apply(Tensor([1.0], requires_grad=True)).grad_fn
+    with pytest.raises(RuntimeError, match=r"TwoForOne.backward returned 2 gradient\(s\), but forward had 1"):
+        autograd.call_backward(node, np.ones(1, dtype=np.float32))
+
+
+def test_fit_gradient_sums_a_broadcast_gradient_back_to_the_input():
+    b = Tensor([1.0, 2.0, 3.0], requires_grad=True, dtype="float64")
+    y = Tensor(np.ones((4, 3))) + b
+    fitted = autograd.fit_gradient(y.grad_fn, b, np.ones((4, 3), dtype=np.float32))
+    assert fitted.shape == (3,) and fitted.dtype == np.float64
+    np.testing.assert_array_equal(fitted, [4.0, 4.0, 4.0])
+    scale = Tensor(2.0, requires_grad=True, dtype="float64")
+    z = scale * Tensor([1.0, 2.0])
+    number = autograd.fit_gradient(z.grad_fn, scale, 3.0)             # a number becomes an array
+    assert number.shape == () and number.dtype == np.float64 and float(number) == 3.0
+
+
+def test_fit_gradient_names_the_function_and_the_input_it_does_not_fit():
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = _Twice.apply(x)
+    with pytest.raises(RuntimeError, match=r"_Twice.backward returned a gradient of shape \(2,\) for input 0, "
+                                           r"which has shape \(3,\)"):
+        autograd.fit_gradient(y.grad_fn, x, np.ones(2, dtype=np.float32))
+
+
+def test_backward_is_the_three_steps_in_a_loop(monkeypatch):
+    calls = []
+    for step in ("seed_gradient", "call_backward", "fit_gradient"):
+        real = getattr(autograd, step)
+
+        def spy(*args, _real=real, _step=step, **kwargs):
+            calls.append(_step)
+            return _real(*args, **kwargs)
+        monkeypatch.setattr(autograd, step, spy)
+    b = Tensor([1.0, 2.0], requires_grad=True)
+    (Tensor(np.ones((3, 2))) * b).sum().backward()           # Mul's gradient for b is (3, 2): fitted
+    assert calls == ["seed_gradient", "call_backward", "call_backward", "fit_gradient"]
+    np.testing.assert_array_equal(b.grad.numpy(), [3.0, 3.0])
+
+
+def test_each_backward_pass_message_is_written_once_in_the_tree():
+    """The rules of the pass live in autograd.py; visualize replays them and copies none."""
+    from pathlib import Path
+    root = Path(autograd.__file__).resolve().parents[1]
+    sources = {path: path.read_text(encoding="utf-8")
+               for folder in ("tinygrad_edu", "visualize") for path in (root / folder).rglob("*.py")}
+    messages = ["does not require grad and has no grad_fn", "grad can be created implicitly",
+                "grad must be a Tensor or an array", "does not match the \"", "backward through the graph a second",
+                "backward returned None: it must return", "gradient(s), \"", "returned a gradient of shape",
+                "saved_tensors = None"]
+    for message in messages:
+        where = [f"{path.name} ({text.count(message)}x)" for path, text in sources.items() if message in text]
+        assert where == ["autograd.py (1x)"], f"{message!r} is written in {where}"

@@ -11,6 +11,7 @@ import struct
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +21,8 @@ from tinygrad_edu import Tensor, data
 from tinygrad_edu.data import (DataLoader, Dataset, StandardScaler, TensorDataset, load_digits,
                                load_mnist, make_circles, make_moons, make_regression_1d,
                                make_spirals, make_xor, read_idx)
+
+pytestmark = [pytest.mark.lecture08]   # mini-batches (DataLoader), the toy data sets, standardization
 
 needs_no_gpu = pytest.mark.skipif(tinygrad_edu.cuda_available(),
                                   reason="CuPy and a GPU are present: 'cuda' is available")
@@ -535,7 +538,7 @@ def test_load_mnist_uses_the_data_folder_of_the_environment(tmp_path, monkeypatc
 
 def test_the_default_root_is_in_the_users_cache(monkeypatch):
     monkeypatch.delenv("TINYGRAD_EDU_DATA", raising=False)
-    assert data.mnist_root() == data.Path.home() / ".cache" / "tinygrad_edu" / "mnist"
+    assert data.mnist_root() == Path.home() / ".cache" / "tinygrad_edu" / "mnist"
 
 
 def test_missing_files_without_download_say_where_they_belong(tmp_path):
@@ -568,7 +571,7 @@ def mirror(tmp_path, monkeypatch):
     served = {"t10k-images-idx3-ubyte.gz": gzip.compress(idx_bytes(images)),
               "t10k-labels-idx1-ubyte.gz": gzip.compress(idx_bytes(labels))}
     md5 = {name: hashlib.md5(payload).hexdigest() for name, payload in served.items()}
-    monkeypatch.setattr(data, "MNIST_MD5", {**data.MNIST_MD5, **md5})
+    monkeypatch.setattr(data.datasets, "MNIST_MD5", {**data.MNIST_MD5, **md5})   # where load_mnist reads it
     requests = []
 
     def urlopen(url, timeout=None):

@@ -1,5 +1,5 @@
-"""visualize.graph and visualize.render: the computation graph as DOT, rendered to files, and
-the backward pass explained with numbers.
+"""visualize.graph, visualize.explain and visualize.render: the computation graph as DOT,
+rendered to files, and the backward pass explained with numbers.
 
 The DOT text is checked by reading its statements back: one `name [attrs]` line per box or
 node, one `a -> b [attrs]` line per arrow, `subgraph cluster_...` blocks for clusters.
@@ -21,9 +21,12 @@ import pytest
 
 graphviz = pytest.importorskip("graphviz")
 
-from tinygrad_edu import Function, Tensor, nn                          # noqa: E402
+from tinygrad_edu import Function, Tensor, autograd, nn                # noqa: E402
 from visualize import draw_graph, explain_backward, find_dot, render   # noqa: E402
-from visualize.graph import GRAD_SCALE, GRAD_UNKNOWN, backward_steps, node_id  # noqa: E402
+from visualize.explain import backward_steps                           # noqa: E402
+from visualize.graph import GRAD_SCALE, GRAD_UNKNOWN, node_id          # noqa: E402
+
+pytestmark = [pytest.mark.lecture01, pytest.mark.lecture06]   # the computation graph; the chain rule node by node
 
 render_module = importlib.import_module("visualize.render")   # `visualize.render` is also the function
 needs_renderer = pytest.mark.skipif(find_dot() is None, reason="needs dot or graphviz-pure")
@@ -619,6 +622,71 @@ def test_explain_backward_works_after_backward_with_retain_graph(capsys):
     explain_backward(loss)
     assert "dL/dx = [1, -2] + [1, -2] = [2, -4]" in capsys.readouterr().out    # x is used twice
     np.testing.assert_allclose(x.grad.numpy(), [2.0, -4.0])    # untouched by the explanation
+
+
+def test_explain_backward_replays_the_pass_through_autograds_own_steps(monkeypatch):
+    called = []
+    for step in ("seed_gradient", "call_backward", "fit_gradient"):
+        real = getattr(autograd, step)
+
+        def spy(*args, _real=real, _step=step, **kwargs):
+            called.append((_step, kwargs.get("caller")))
+            return _real(*args, **kwargs)
+        monkeypatch.setattr(autograd, step, spy)
+    b = Tensor([1.0, 2.0], requires_grad=True, name="b")
+    list(backward_steps((Tensor(np.ones((3, 2))) * b).sum()))
+    assert called[0] == ("seed_gradient", "explain_backward")
+    assert {name for name, _ in called} == {"seed_gradient", "call_backward", "fit_gradient"}
+
+
+class _NoReturn(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad * 2                                   # the student forgot `return`
+
+
+class _TooShort(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad[:1]
+
+
+@pytest.mark.parametrize("fn", [_NoReturn, _TooShort])
+def test_explain_backward_refuses_a_broken_backward_with_the_engines_own_words(fn):
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(RuntimeError) as engine:
+        fn.apply(x).sum().backward()
+    with pytest.raises(RuntimeError) as explained:
+        explain_backward(fn.apply(x).sum())
+    assert str(explained.value) == str(engine.value)
+    assert fn.__name__ + ".backward returned" in str(engine.value)
+
+
+def test_explain_backward_checks_grad_like_backward_does():
+    y = Tensor([1.0, 2.0], requires_grad=True) * 2.0
+    for grad in (None, np.ones(3), "ones"):
+        with pytest.raises(Exception) as engine:
+            y.backward(grad)
+        with pytest.raises(type(engine.value)) as explained:
+            explain_backward(y, grad)
+        assert str(explained.value) == "explain_" + str(engine.value)     # "explain_backward: ..." vs "backward: ..."
+
+
+def test_explain_backward_still_imports_from_its_old_home_in_graph():
+    import visualize.explain
+    import visualize.graph
+    for name in ("explain_backward", "backward_steps", "BackwardStep", "InputGradient"):
+        assert getattr(visualize.graph, name) is getattr(visualize.explain, name)
+    with pytest.raises(AttributeError):
+        visualize.graph.explain_backwards                 # a typo is an error, not None
 
 
 @needs_renderer

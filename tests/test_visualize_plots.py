@@ -16,6 +16,8 @@ from visualize import plots  # noqa: E402
 from visualize import (plot_activations, plot_decision_boundary, plot_grad_flow, plot_history,  # noqa: E402
                        plot_optimizer_paths)
 
+pytestmark = [pytest.mark.lecture03, pytest.mark.lecture04, pytest.mark.lecture08]   # boundaries; activations; optimizers
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -302,3 +304,16 @@ def test_plots_leave_grad_mode_on_and_record_no_graph():
     plot_decision_boundary(model, X, y, resolution=10)
     assert tg.is_grad_enabled()
     assert model.weight.grad is None
+
+
+def test_every_plot_still_imports_from_visualize_plots_and_lives_in_its_pictures_file():
+    import importlib
+    homes = {"history": ["plot_history"], "decision_boundary": ["plot_decision_boundary"],
+             "activations": ["plot_activations", "activation_curves", "ActivationCurves", "ACTIVATION_NAMES"],
+             "grad_flow": ["plot_grad_flow", "grad_norms"],
+             "optimizer_paths": ["plot_optimizer_paths", "optimizer_paths", "default_optimizers", "rosenbrock"]}
+    assert sorted(n for names in homes.values() for n in names) == sorted(plots.__all__)
+    for module, names in homes.items():
+        home = importlib.import_module(f"visualize.plots.{module}")
+        for name in names:
+            assert getattr(plots, name) is getattr(home, name)

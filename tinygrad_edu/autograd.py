@@ -10,7 +10,9 @@ is a `Mul`, `y.grad_fn.parents` are the inputs, and the graph is drawn from ther
 `backward(root, grad)` visits the nodes in reverse topological order (built with an
 explicit stack, never recursion), calls each backward once, sums each returned gradient
 back to its input's shape (un-broadcasting happens here, in one place, for every op),
-and accumulates into the leaves.
+and accumulates into the leaves. Its single steps are public functions, `seed_gradient`,
+`call_backward` and `fit_gradient`, so that visualize.explain_backward replays the pass
+through the very same rules and messages.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import backend
+from . import arguments, backend
 
 Tensor: Any = None  # set by tensor.py: the Tensor class that Function.apply returns
 
@@ -162,8 +164,8 @@ class Function(Context):
             if isinstance(a, Tensor):
                 data = a.data
                 if array_type is not type(data):
-                    if array_type is not None:
-                        _check_same_device(cls, args)      # e.g. a memmap beside an ndarray is fine
+                    if array_type is not None:      # a second kind of array: same device? (memmap + ndarray is)
+                        arguments.same_device(cls.__name__, *[t for t in args if isinstance(t, Tensor)])
                     array_type = type(data)
                 arrays.append(data)
                 needs.append(a.requires_grad)
@@ -202,15 +204,6 @@ def _forward_result(fn: type, out: Any) -> Any:
         raise TypeError(f"{name}.forward returned a {type(out).__name__}, not an array of numbers; "
                         "return a NumPy array")
     return array
-
-
-def _check_same_device(fn: type, args: tuple) -> None:
-    devices = sorted({a.device for a in args if isinstance(a, Tensor)})
-    if len(devices) > 1:
-        raise RuntimeError(
-            f"{fn.__name__}: expected all tensors to be on the same device, but found tensors on "
-            f"{' and '.join(devices)}; move them with .to(device)"
-        )
 
 
 # ----------------------------------------------------------------------------- the backward pass
@@ -265,8 +258,76 @@ def unbroadcast(grad: Any, shape: tuple) -> Any:
     return grad.sum(axis=tuple(axes)).reshape(shape) if axes else grad.reshape(shape)
 
 
-def _fit_gradient(node: Context, parent: Any, grad: Any) -> Any:
-    """Check one gradient returned by `node.backward`, un-broadcast it and match the dtype."""
+# The three steps of the pass, each a small function: backward() below is these steps in a
+# loop, and visualize/explain.py replays the same steps to print them. So every rule of the
+# backward pass, and every error message it gives, is written here once.
+
+def seed_gradient(root: Any, grad: Any = None, caller: str = "backward") -> Any:
+    """Step 1, the start: dL/droot as a fresh array, shaped and typed like root.
+
+    grad=None means dL/droot = 1, which only makes sense for a one-element root (a loss);
+    otherwise `grad` is a Tensor or an array on root's device with root's shape. It is
+    copied, so the pass never writes into the caller's array. `caller` names the function
+    the user called ("backward", "explain_backward") at the start of each error message.
+    """
+    if not root.requires_grad:
+        raise RuntimeError(f"{caller}: this tensor does not require grad and has no grad_fn; "
+                           "create the inputs with requires_grad=True")
+    xp = backend.xp(root.data)
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(f"{caller}: grad can be created implicitly only for a one-element "
+                               f"output, but this tensor has shape {root.shape}; pass grad, "
+                               "a gradient of that shape")
+        return xp.ones(root.shape, dtype=root.dtype)
+    g = grad.data if isinstance(grad, Tensor) else grad
+    if isinstance(g, (str, bytes, dict, set)) or g is None:
+        raise TypeError(f"{caller}: grad must be a Tensor or an array, got {type(g).__name__}")
+    arguments.same_device(caller, root, g)          # an array on another device is an error
+    g = xp.array(g, dtype=root.dtype)       # a copy: never alias the caller's array
+    if g.shape != root.shape:
+        raise ValueError(f"{caller}: grad of shape {tuple(g.shape)} does not match the "
+                         f"tensor's shape {root.shape}")
+    return g
+
+
+def call_backward(node: Context, grad: Any) -> tuple:
+    """Step 2, one node: its Function.backward(ctx, dL/dy), checked, as one entry per input.
+
+    The checks: the saved arrays are still there (not freed by an earlier backward), the
+    backward returned something (not None as a whole), and one gradient per input of
+    forward. A list is fine; a one-input node may return its gradient without a tuple.
+    """
+    if node.saved_tensors is None:
+        raise RuntimeError(
+            f"Trying to backward through the graph a second time (at {type(node).__name__}): "
+            "the arrays saved for backward were freed by the first backward. "
+            "Call .backward(retain_graph=True) the first time if you need to backward twice."
+        )
+    returned = node.backward(node, grad)
+    if type(returned) is not tuple:
+        if returned is None:
+            raise RuntimeError(
+                f"{type(node).__name__}.backward returned None: it must return the gradient of each input "
+                f"(did you forget `return`?). Return one array per input of forward, or None for an input "
+                f"that needs no gradient, e.g. `return grad * 3 * x ** 2`."
+            )
+        returned = tuple(returned) if isinstance(returned, list) else (returned,)
+    if len(returned) != len(node.parents):
+        raise RuntimeError(
+            f"{type(node).__name__}.backward returned {len(returned)} gradient(s), "
+            f"but forward had {len(node.parents)} input(s): return one per input (None for no gradient)"
+        )
+    return returned
+
+
+def fit_gradient(node: Context, parent: Any, grad: Any) -> Any:
+    """Step 3, one input: the gradient `node.backward` returned for `parent`, made to fit it.
+
+    A number becomes an array; a gradient with the shape of the broadcast result is summed
+    back to the input's shape (unbroadcast); one that cannot come from that shape is an
+    error that names the Function; the dtype becomes the input's.
+    """
     data = parent.data
     grad = backend.ensure_array(grad, like=data)        # a number or a 0-d NumPy scalar
     if grad.shape != data.shape:
@@ -297,24 +358,16 @@ def _accumulate(tensor: Any, grad: Any) -> None:
         tensor.grad = Tensor._from_op(backend.ensure_array(tensor.grad.data + grad), None)
 
 
-def _as_gradient_tuple(node: Context, returned: Any) -> tuple:
-    """What a backward returned, as a tuple: a list, or the one gradient of a one-input node."""
-    if returned is None:
-        raise RuntimeError(
-            f"{type(node).__name__}.backward returned None: it must return the gradient of each input "
-            f"(did you forget `return`?). Return one array per input of forward, or None for an input "
-            f"that needs no gradient, e.g. `return grad * 3 * x ** 2`."
-        )
-    return tuple(returned) if isinstance(returned, list) else (returned,)
+def backward(root: Any, grad: Any = None, retain_graph: bool = False) -> None:
+    """Backpropagate from `root` to every leaf: seed_gradient, then for each node in reverse
+    topological order call_backward and fit_gradient per input.
 
-
-def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
-    """Backpropagate `grad` (an array shaped like root) from `root` to every leaf.
-
-    `grads` holds the gradient flowing into each node (keyed by the node) and into each
-    leaf (keyed by the leaf Tensor); contributions from several consumers are added up
-    there, and the leaves' .grad are written once at the end.
+    `grad` is dL/droot (None: 1, for a one-element root). `grads` holds the gradient flowing
+    into each node (keyed by the node) and into each leaf (keyed by the leaf Tensor);
+    contributions from several consumers are added up there, and the leaves' .grad are
+    written once at the end. Without retain_graph each node releases its saved arrays.
     """
+    grad = seed_gradient(root, grad)
     if root.grad_fn is None:
         _accumulate(root, grad)
         return
@@ -326,31 +379,18 @@ def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
             if not retain_graph:
                 node.release()
             continue
-        if node.saved_tensors is None:
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time (at {type(node).__name__}): "
-                "the arrays saved for backward were freed by the first backward. "
-                "Call .backward(retain_graph=True) the first time if you need to backward twice."
-            )
+        input_grads = call_backward(node, grad)
         if node._retained is not None:
             out = node._retained()
             if out is not None:
                 _accumulate(out, grad)
-        input_grads = node.backward(node, grad)
-        if type(input_grads) is not tuple:
-            input_grads = _as_gradient_tuple(node, input_grads)
-        parents = node.parents
-        if len(input_grads) != len(parents):
-            raise RuntimeError(
-                f"{type(node).__name__}.backward returned {len(input_grads)} gradient(s), "
-                f"but forward had {len(parents)} input(s): return one per input (None for no gradient)"
-            )
-        for parent, need, g in zip(parents, node.needs_input_grad, input_grads):
+        for parent, need, g in zip(node.parents, node.needs_input_grad, input_grads):
             if not need or g is None:
                 continue
             data = parent.data
+            # the call is skipped when the gradient already fits, as most do
             if getattr(g, "shape", None) != data.shape or g.dtype != data.dtype:
-                g = _fit_gradient(node, parent, g)          # un-broadcast, check, match dtype
+                g = fit_gradient(node, parent, g)
             key = parent.grad_fn
             if key is None:                                 # a leaf: keyed by the tensor itself
                 key = parent
@@ -362,7 +402,7 @@ def backward(root: Any, grad: Any, retain_graph: bool = False) -> None:
             else:
                 grads[key] = previous + g
         if not retain_graph:
-            node.saved_tensors = None                       # release: a second backward is an error
+            node.release()                                  # a second backward is then an error
     given = set()
     for leaf in leaves:
         g = grads[leaf]

@@ -11,8 +11,7 @@ an nn.Sequential: draw its graph, save its state_dict, or move it to PyTorch.
 """
 from __future__ import annotations
 
-import numbers
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -24,7 +23,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without scikit-l
     raise ImportError("tinygrad_edu.estimators needs scikit-learn: pip install scikit-learn "
                       '(or install the project with its extras: pip install -e ".[all]")') from exc
 
-from . import backend, nn
+from . import arguments, backend, nn
 from .autograd import no_grad
 from .nn import functional as F
 from .optim import SGD, Adam
@@ -32,6 +31,19 @@ from .tensor import Tensor
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "logistic": nn.Sigmoid, "sigmoid": nn.Sigmoid,
                "identity": nn.Identity, "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "gelu": nn.GELU}
+
+
+class InvalidOptionError(ValueError, TypeError):
+    """A bad option: a ValueError, as scikit-learn's checks expect, and a TypeError where its
+    type is wrong (scikit-learn's own InvalidParameterError is both, for the same reason)."""
+
+
+def _option(check: Callable, *args: Any) -> Any:
+    """Run one of arguments.py's checks, raising a wrong type as InvalidOptionError."""
+    try:
+        return check(*args)
+    except TypeError as exc:
+        raise InvalidOptionError(str(exc)) from None
 
 
 class _BaseMLP(BaseEstimator):
@@ -58,24 +70,27 @@ class _BaseMLP(BaseEstimator):
     # ------------------------------------------------------------------ checks
 
     def _check_options(self) -> tuple[int, ...]:
+        """Check the options at fit time (scikit-learn's rule: __init__ only stores them)."""
         name = type(self).__name__
         sizes = self.hidden_layer_sizes
-        sizes = (sizes,) if isinstance(sizes, numbers.Integral) else tuple(sizes)
-        if any(not isinstance(s, numbers.Integral) or s < 1 for s in sizes):
-            raise ValueError(f"{name}: hidden_layer_sizes must be positive ints, got {self.hidden_layer_sizes!r}")
-        if not isinstance(self.learning_rate, numbers.Real) or self.learning_rate <= 0:
+        if arguments.is_int(sizes):
+            sizes = (_option(arguments.positive_int, sizes, "hidden_layer_sizes", name),)
+        elif isinstance(sizes, str) or not hasattr(sizes, "__iter__"):
+            raise InvalidOptionError(f"{name}: hidden_layer_sizes must be an int or a tuple of ints, "
+                                     f"got {type(sizes).__name__} {sizes!r}")
+        else:
+            sizes = tuple(_option(arguments.positive_int, s, f"hidden_layer_sizes[{i}]", name)
+                          for i, s in enumerate(sizes))
+        _option(arguments.number, self.learning_rate, "learning_rate", name)
+        if not self.learning_rate > 0:             # strictly positive: number(minimum=) means >=
             raise ValueError(f"{name}: learning_rate must be a positive float, got {self.learning_rate!r}")
-        if not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 1:
-            raise ValueError(f"{name}: max_iter must be a positive int (the number of epochs), got {self.max_iter!r}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"{name}: activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
-        if self.solver not in ("sgd", "adam"):
-            raise ValueError(f"{name}: solver must be 'sgd' or 'adam', got {self.solver!r}")
-        if self.batch_size != "auto" and (not isinstance(self.batch_size, numbers.Integral) or self.batch_size < 1):
-            raise ValueError(f"{name}: batch_size must be 'auto' or a positive int, got {self.batch_size!r}")
-        if not isinstance(self.alpha, numbers.Real) or self.alpha < 0:
-            raise ValueError(f"{name}: alpha (the L2 penalty) must be >= 0, got {self.alpha!r}")
-        return tuple(int(s) for s in sizes)
+        _option(arguments.positive_int, self.max_iter, "max_iter (the number of epochs)", name)
+        arguments.choice(self.activation, sorted(ACTIVATIONS), "activation", name)
+        arguments.choice(self.solver, ("sgd", "adam"), "solver", name)
+        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
+            _option(arguments.positive_int, self.batch_size, "batch_size (or 'auto')", name)
+        _option(arguments.number, self.alpha, "alpha (the L2 penalty)", name, 0)
+        return sizes
 
     # ------------------------------------------------------------------ the network
 

@@ -1,56 +1,30 @@
 """Tensor: an array (NumPy or CuPy) plus its place in the computation graph.
 
-Every operator and method below checks its arguments, then calls one Function from
-`functions/` (or a few of them, for composites such as var or stack). The Function does
-the arithmetic; the Tensor only records who made it (`grad_fn`) so that `backward()`
-can walk the graph back to the leaves.
-"""
+Each operator and method below is a line or two: it checks its arguments (with the
+shared checks of arguments.py) and calls one Function from functions/, or a few of them
+for composites such as var or stack. The Function does the arithmetic; the Tensor only
+records who made it (`grad_fn`) so that backward() can walk the graph back to the leaves."""
 from __future__ import annotations
 
+import math
 import warnings
 import weakref
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
-from . import autograd, backend
-from .functions import elementwise as E
-from .functions import linalg as L
-from .functions import movement as M
-from .functions import nn as N
-from .functions import reduce as R
+from . import arguments, autograd, backend
+from .arguments import DEFAULT_FLOAT
+from .functions.elementwise import (ELU, GELU, Abs, Add, Clip, Div, Exp, LeakyReLU, Log, Maximum, Minimum,
+                                    Mul, Neg, Pow, ReLU, Sigmoid, Softplus, Softsign, Sqrt, Sub, Tanh, Where)
+from .functions.linalg import MatMul
+from .functions.movement import Cast, Cat, Expand, GetItem, Pad, Permute, Reshape, ToDevice
+from .functions.nn import LogSoftmax, LogSumExp, Softmax
+from .functions.operands import (array_index, binary_operands, compared_value, describe_index, matmul_operands,
+                                 operand, tensor_list, update_in_place, where_operands)
+from .functions.reduce import Max, Mean, Min, Sum
 
 ArrayLike = Any
-DEFAULT_FLOAT = np.dtype(np.float32)
-
-
-# ----------------------------------------------------------------------------- argument helpers
-
-def _int_tuple(values: tuple, op: str, what: str = "a shape") -> tuple:
-    """Accept ints given separately (2, 3) or as one tuple/list ((2, 3),)."""
-    if len(values) == 1 and isinstance(values[0], (tuple, list)):
-        values = tuple(values[0])
-    for v in values:
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
-            raise TypeError(f"{op}: {what} must be ints, got {values!r}")
-    return tuple(int(v) for v in values)
-
-
-def _shape_arg(shape: tuple, op: str, allow_minus_one: bool = False) -> tuple:
-    """A shape given as separate ints (2, 3) or as one tuple ((2, 3),); sizes must be >= 0."""
-    shape = _int_tuple(shape, op)
-    for s in shape:
-        if s < 0 and not (allow_minus_one and s == -1):
-            raise ValueError(f"{op}: sizes cannot be negative, got shape {shape!r}")
-    return tuple(int(s) for s in shape)
-
-
-def _int_arg(value: Any, name: str, op: str) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-        raise TypeError(f"{op}: {name} must be an int, got {type(value).__name__} {value!r}")
-    if value < 0:
-        raise ValueError(f"{op}: {name} cannot be negative, got {value}")
-    return int(value)
 
 
 def _wrap(data: Any) -> "Tensor":
@@ -58,101 +32,21 @@ def _wrap(data: Any) -> "Tensor":
     return Tensor._from_op(backend.ensure_array(data), None)
 
 
-def _pick(value: Any, alias: Any, name: str, alias_name: str, default: Any) -> Any:
-    """NumPy's keyword (axis, keepdims) with PyTorch's alias (dim, keepdim) accepted too."""
-    if alias is not None:
-        if value is not None:
-            raise TypeError(f"give either {name}= or {alias_name}=, not both")
-        return alias
-    return default if value is None else value
-
-
-def _axes(axis: Any, ndim: int, op: str) -> Any:
-    """Check an axis argument (None, int or sequence of ints) against ndim; negatives allowed."""
-    if axis is None:
-        return None
-    many = isinstance(axis, (tuple, list))
-    axes = tuple(axis) if many else (axis,)
-    lo, hi = -max(ndim, 1), max(ndim, 1) - 1
-    for a in axes:
-        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
-            raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
-        if not lo <= a <= hi:
-            raise IndexError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimension(s) "
-                             f"(expected an axis in [{lo}, {hi}])")
-    if ndim == 0:
-        return None
-    normalised = tuple(int(a) % ndim for a in axes)
-    if len(set(normalised)) != len(normalised):
-        raise ValueError(f"{op}: axis {axis!r} repeats an axis")
-    return normalised if many else normalised[0]
-
-
-def _to_dtype(dtype: Any) -> np.dtype:
-    try:
-        return np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"unknown dtype {dtype!r}: use e.g. 'float32', 'float64' or 'int64'") from None
-
-
-def _as_array(data: Any, dtype: Any, device: str | None) -> Any:
-    """Turn user data into an array of the right dtype on the right device (always a copy)."""
-    if isinstance(data, Tensor):
-        array = data.data
-    elif isinstance(data, np.ndarray) or backend.is_device_array(data):
-        array = data
-    elif isinstance(data, np.generic):
-        array = np.asarray(data)
-    else:
-        if isinstance(data, (str, bytes, dict, set)) or data is None:
-            raise TypeError(f"Tensor: cannot build a tensor from {type(data).__name__} {data!r}")
-        try:
-            array = np.array(data)
-        except ValueError as exc:
-            raise ValueError(f"Tensor: cannot build a tensor from ragged nested lists ({exc})") from None
-        if array.dtype == object or array.dtype.kind in "USV":
-            raise TypeError(f"Tensor: cannot build a tensor from {type(data).__name__} holding "
-                            f"{array.dtype} values; use numbers or nested lists of numbers")
-        if array.dtype.kind == "f":
-            array = array.astype(DEFAULT_FLOAT)            # Python floats become float32
-        elif array.dtype.kind in "iu":
-            array = array.astype(np.int64)                 # Python ints become int64
-    target = backend.parse_device(device) if device is not None else (
-        backend.device_of(array) if isinstance(data, (Tensor, np.ndarray)) or backend.is_device_array(data)
-        else backend.get_default_device())
-    if dtype is not None:
-        array = array.astype(_to_dtype(dtype))
-    if backend.device_of(array) != target:
-        return backend.to_device(array, target)
-    if isinstance(array, np.ndarray):
-        return np.array(array, subok=False)     # a copy, and a plain ndarray (not a memmap or matrix)
-    return array.copy()
-
-
-def _check_float(dtype: np.dtype, op: str) -> None:
-    if dtype.kind not in "fc":
-        raise TypeError(f"{op}: only tensors of a floating point dtype can require gradients, "
-                        f"got {dtype}; convert first with .astype('float32')")
-
-
-# ----------------------------------------------------------------------------- Tensor
-
 class Tensor:
     """An n-dimensional array that can record the operations applied to it.
 
     Tensor(data, requires_grad=False, device=None, dtype=None): data is a number, a nested
     list, a NumPy or CuPy array or another Tensor (always copied). Python floats become
-    float32, Python ints int64; NumPy arrays keep their dtype.
-    """
+    float32, Python ints int64; NumPy arrays keep their dtype."""
 
     __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "name", "__weakref__")
     __array_priority__ = 1000          # numpy_array + tensor calls Tensor.__radd__
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, device: str | None = None,
                  dtype: Any = None, name: str | None = None):
-        self.data = _as_array(data, dtype, device)
+        self.data = arguments.as_array(data.data if isinstance(data, Tensor) else data, dtype, device)
         if requires_grad:
-            _check_float(self.data.dtype, "Tensor")
+            arguments.float_dtype(self.data.dtype, "Tensor")
         self.requires_grad = bool(requires_grad)
         self._grad: Tensor | None = None
         self.grad_fn: autograd.Function | None = None
@@ -224,7 +118,7 @@ class Tensor:
 
     def size(self, dim: int | None = None):
         """The shape (as in PyTorch), or the length of one axis."""
-        return self.shape if dim is None else self.shape[_axes(dim, self.ndim, "size")]
+        return self.shape if dim is None else self.shape[arguments.axes(dim, self.ndim, "size")]
 
     def numel(self) -> int:
         """The number of elements, the product of the shape."""
@@ -269,11 +163,8 @@ class Tensor:
                              "use .any() or .all()")
         return bool(self.item())
 
-    def __float__(self) -> float:
-        return float(self.item())
-
-    def __int__(self) -> int:
-        return int(self.item())
+    def __float__(self) -> float: return float(self.item())
+    def __int__(self) -> int: return int(self.item())
 
     def __index__(self) -> int:
         if self.dtype.kind not in "iu" or self.data.size != 1:
@@ -305,29 +196,8 @@ class Tensor:
         """Compute the gradient of this tensor with respect to every leaf that requires grad.
 
         `grad` (dL/dself) defaults to 1 for a one-element tensor; for any other shape it is
-        required. Gradients accumulate into `.grad`; call zero_grad() between steps.
-        """
-        if not self.requires_grad:
-            raise RuntimeError("backward: this tensor does not require grad and has no grad_fn; "
-                               "create the inputs with requires_grad=True")
-        if grad is None:
-            if self.data.size != 1:
-                raise RuntimeError(f"backward: grad can be created implicitly only for a one-element "
-                                   f"output, but this tensor has shape {self.shape}; pass backward(grad)")
-            g = backend.xp(self.data).ones(self.shape, dtype=self.dtype)
-        else:
-            g = grad.data if isinstance(grad, Tensor) else grad
-            if isinstance(g, (str, bytes, dict, set)) or g is None:
-                raise TypeError(f"backward: grad must be a Tensor or an array, got {type(g).__name__}")
-            if backend.device_of(g) != self.device:
-                if isinstance(g, np.ndarray) or backend.is_device_array(g):
-                    raise RuntimeError(f"backward: grad is on {backend.device_of(g)} but the tensor "
-                                       f"is on {self.device}")
-            g = backend.xp(self.data).array(g, dtype=self.dtype)   # a copy: never alias the caller's array
-            if g.shape != self.shape:
-                raise ValueError(f"backward: grad of shape {tuple(g.shape)} does not match the "
-                                 f"tensor's shape {self.shape}")
-        autograd.backward(self, g, retain_graph=retain_graph)
+        required. Gradients accumulate into `.grad`; call zero_grad() between steps."""
+        autograd.backward(self, grad, retain_graph=retain_graph)
 
     def detach(self) -> "Tensor":
         """The same values (shared, not copied), cut off from the graph."""
@@ -339,7 +209,7 @@ class Tensor:
             raise RuntimeError("requires_grad_: can only change requires_grad of a leaf tensor; "
                                "use .detach() to get a leaf")
         if requires_grad:
-            _check_float(self.dtype, "requires_grad_")
+            arguments.float_dtype(self.dtype, "requires_grad_")
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -363,7 +233,7 @@ class Tensor:
         if device is not None:
             device = backend.parse_device(device)
             if device != self.device:
-                out = M.ToDevice.apply(out, device=device)
+                out = ToDevice.apply(out, device=device)
         if dtype is not None:
             out = out.astype(dtype)
         return out
@@ -379,14 +249,13 @@ class Tensor:
     def astype(self, dtype: Any) -> "Tensor":
         """The values converted to `dtype` (itself when it has that dtype already).
 
-        Gradients flow back through a float result; an integer result is cut off from the graph.
-        """
-        dtype = _to_dtype(dtype)
+        Gradients flow back through a float result; an integer result is cut off from the graph."""
+        dtype = arguments.dtype(dtype)
         if dtype == self.dtype:
             return self
         if self.requires_grad and dtype.kind not in "fc":
             return Tensor._from_op(self.data.astype(dtype), None)    # an integer result has no gradient
-        return M.Cast.apply(self, dtype=dtype)
+        return Cast.apply(self, dtype=dtype)
 
     float = lambda self: self.astype(np.float32)     # noqa: E731  (PyTorch's .float(), .double(), .long())
     double = lambda self: self.astype(np.float64)    # noqa: E731
@@ -397,21 +266,6 @@ class Tensor:
 
     # ------------------------------------------------------------------ arithmetic
 
-    def _operand(self, other: Any, op: str) -> Any:
-        """Prepare the other operand of a binary op: a Tensor, or a Python number left raw.
-
-        Dtype rule (PyTorch's): an integer tensor meeting a float becomes float32 (or the
-        other tensor's float dtype); a Python number never widens a float tensor.
-        """
-        if isinstance(other, Tensor):
-            return other
-        if isinstance(other, (int, float, bool)):
-            return other
-        if isinstance(other, (np.ndarray, np.generic, list, tuple)) or backend.is_device_array(other):
-            return Tensor(other, device=self.device) if not isinstance(other, np.generic) else other.item()
-        raise TypeError(f"{op}: unsupported operand type {type(other).__name__} (expected a Tensor, "
-                        "a number or an array)")
-
     def _binary(self, fn: type, other: Any, op: str, reverse: bool = False) -> "Tensor":
         if isinstance(other, Tensor):
             a, b = self.data, other.data
@@ -420,72 +274,42 @@ class Tensor:
         elif type(other) is float or type(other) is int:
             if self.data.dtype.kind == "f":                     # x * 2.0: the number stays raw
                 return fn.apply(other, self) if reverse else fn.apply(self, other)
-        return self._binary_checked(fn, other, op, reverse)
-
-    def _binary_checked(self, fn: type, other: Any, op: str, reverse: bool) -> "Tensor":
-        """A binary op whose operands need a conversion, a dtype promotion or a shape check."""
-        other = self._operand(other, op)
-        a, b = (other, self) if reverse else (self, other)
-        if isinstance(a, Tensor) and isinstance(b, Tensor):
-            ka, kb = a.data.dtype.kind, b.data.dtype.kind
-            if ka != kb and "f" in (ka, kb):      # int/bool with float: use the float's dtype
-                if ka != "f":
-                    a = a.astype(b.dtype)
-                else:
-                    b = b.astype(a.dtype)
-            if a.data.shape != b.data.shape:
-                _check_broadcast(op, a.shape, b.shape)
-        elif isinstance(other, float) and self.dtype.kind != "f":
-            if reverse:
-                b = b.astype(DEFAULT_FLOAT)
-            else:
-                a = a.astype(DEFAULT_FLOAT)
+        a, b = binary_operands(self, other, op, reverse)    # conversions, promotion, shape check
         return fn.apply(a, b)
 
-    def __add__(self, other):  return self._binary(E.Add, other, "add")
-    def __radd__(self, other): return self._binary(E.Add, other, "add", reverse=True)
-    def __sub__(self, other):  return self._binary(E.Sub, other, "sub")
-    def __rsub__(self, other): return self._binary(E.Sub, other, "sub", reverse=True)
-    def __mul__(self, other):  return self._binary(E.Mul, other, "mul")
-    def __rmul__(self, other): return self._binary(E.Mul, other, "mul", reverse=True)
+    def __add__(self, other):  return self._binary(Add, other, "add")
+    def __radd__(self, other): return self._binary(Add, other, "add", reverse=True)
+    def __sub__(self, other):  return self._binary(Sub, other, "sub")
+    def __rsub__(self, other): return self._binary(Sub, other, "sub", reverse=True)
+    def __mul__(self, other):  return self._binary(Mul, other, "mul")
+    def __rmul__(self, other): return self._binary(Mul, other, "mul", reverse=True)
     def __truediv__(self, other):  return self._div(other, reverse=False)
     def __rtruediv__(self, other): return self._div(other, reverse=True)
-    def __pow__(self, other):  return self._binary(E.Pow, other, "pow")
-    def __rpow__(self, other): return self._binary(E.Pow, other, "pow", reverse=True)
+    def __pow__(self, other):  return self._binary(Pow, other, "pow")
+    def __rpow__(self, other): return self._binary(Pow, other, "pow", reverse=True)
     def __matmul__(self, other):  return self.matmul(other)
-    def __rmatmul__(self, other): return self._operand(other, "matmul").matmul(self)
-    def __neg__(self): return E.Neg.apply(self)
+    def __rmatmul__(self, other): return operand(self, other, "matmul").matmul(self)
+    def __neg__(self): return Neg.apply(self)
     def __pos__(self): return self
 
     def _div(self, other: Any, reverse: bool) -> "Tensor":
         """True division: integer tensors are divided as float32 (as in PyTorch)."""
-        x = self if self.dtype.kind == "f" else self.astype(DEFAULT_FLOAT)
-        return x._binary(E.Div, other, "div", reverse=reverse)
+        return self._floating("div")._binary(Div, other, "div", reverse=reverse)
 
     # in-place updates (w -= lr * w.grad under no_grad, as in PyTorch)
-    def _inplace(self, other: Any, op: str, out_of_place) -> "Tensor":
+    def _inplace(self, other: Any, op: str, ufunc: str, out_of_place) -> "Tensor":
         if autograd.is_grad_enabled() and self.requires_grad:
             if self.is_leaf:
                 raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be changed in place while "
                                    "the graph is recorded; update parameters inside `with no_grad():`")
             return out_of_place(self, other)        # a non-leaf: record an ordinary op instead
-        value = other.data if isinstance(other, Tensor) else other
-        if isinstance(other, Tensor) and other.device != self.device:
-            raise RuntimeError(f"{op}: the tensors are on {self.device} and {other.device}")
-        shape = getattr(value, "shape", ())
-        if len(shape) > self.ndim or any(v not in (1, s) for v, s in zip(reversed(shape), reversed(self.shape))):
-            raise ValueError(f"{op}: a value of shape {tuple(shape)} cannot update a tensor of shape "
-                             f"{self.shape} in place")
-        try:
-            out_of_place.ufunc(self.data, value, out=self.data, casting="same_kind")
-        except TypeError as exc:     # e.g. adding floats to an int tensor in place
-            raise TypeError(f"{op}: cannot update a {self.dtype} tensor in place with this value: {exc}") from None
+        update_in_place(self, other, op, ufunc)
         return self
 
-    def __iadd__(self, other): return self._inplace(other, "+=", _ADD)
-    def __isub__(self, other): return self._inplace(other, "-=", _SUB)
-    def __imul__(self, other): return self._inplace(other, "*=", _MUL)
-    def __itruediv__(self, other): return self._inplace(other, "/=", _DIV)
+    def __iadd__(self, other): return self._inplace(other, "+=", "add", Tensor.__add__)
+    def __isub__(self, other): return self._inplace(other, "-=", "subtract", Tensor.__sub__)
+    def __imul__(self, other): return self._inplace(other, "*=", "multiply", Tensor.__mul__)
+    def __itruediv__(self, other): return self._inplace(other, "/=", "divide", Tensor.__truediv__)
 
     def zero_(self) -> "Tensor":
         """Set every element to 0 in place (as w.grad.zero_() in PyTorch)."""
@@ -525,14 +349,7 @@ class Tensor:
 
     # comparisons: elementwise, bool results, never part of the graph
     def _compare(self, other: Any, op: str, compare) -> "Tensor":
-        other = self._operand(other, op)
-        b = other.data if isinstance(other, Tensor) else other
-        if isinstance(other, Tensor):
-            if other.device != self.device:
-                raise RuntimeError(f"{op}: expected both tensors on the same device, found {self.device} "
-                                   f"and {other.device}")
-            _check_broadcast(op, self.shape, other.shape)
-        return _wrap(compare(self.data, b))
+        return _wrap(compare(self.data, compared_value(self, other, op)))
 
     def __lt__(self, other): return self._compare(other, "lt", lambda a, b: a < b)
     def __le__(self, other): return self._compare(other, "le", lambda a, b: a <= b)
@@ -540,14 +357,13 @@ class Tensor:
     def __ge__(self, other): return self._compare(other, "ge", lambda a, b: a >= b)
     def __eq__(self, other): return self._compare(other, "eq", lambda a, b: a == b)
     def __ne__(self, other): return self._compare(other, "ne", lambda a, b: a != b)
+    def __and__(self, other): return self._compare(other, "and", lambda a, b: a & b)
+    def __or__(self, other):  return self._compare(other, "or", lambda a, b: a | b)
 
     def __invert__(self) -> "Tensor":
         if self.dtype != np.bool_:
             raise TypeError(f"~ (logical not) needs a bool tensor, got {self.dtype}")
         return Tensor._from_op(~self.data, None)
-
-    def __and__(self, other): return self._compare(other, "and", lambda a, b: a & b)
-    def __or__(self, other):  return self._compare(other, "or", lambda a, b: a | b)
 
     def any(self) -> "Tensor":
         """True if any element is nonzero: a 0-d bool tensor, outside the graph."""
@@ -561,59 +377,56 @@ class Tensor:
 
     def exp(self):
         """y = e^x, elementwise;  dy/dx = y."""
-        return E.Exp.apply(self._floating("exp"))
+        return Exp.apply(self._floating("exp"))
 
     def log(self):
         """y = ln(x), the natural logarithm, elementwise;  dy/dx = 1 / x."""
-        return E.Log.apply(self._floating("log"))
+        return Log.apply(self._floating("log"))
 
     def sqrt(self):
         """y = √x, elementwise;  dy/dx = 1 / (2 y)."""
-        return E.Sqrt.apply(self._floating("sqrt"))
+        return Sqrt.apply(self._floating("sqrt"))
 
     def abs(self):
         """y = |x|, elementwise;  dy/dx = sign(x), which is 0 at x = 0."""
-        return E.Abs.apply(self)
+        return Abs.apply(self)
 
     def tanh(self):
         """y = tanh(x), elementwise;  dy/dx = 1 - y^2."""
-        return E.Tanh.apply(self._floating("tanh"))
+        return Tanh.apply(self._floating("tanh"))
 
     def sigmoid(self):
         """y = 1 / (1 + exp(-x));  dy/dx = y * (1 - y)."""
-        return E.Sigmoid.apply(self._floating("sigmoid"))
+        return Sigmoid.apply(self._floating("sigmoid"))
 
     def relu(self):
         """y = max(x, 0);  dy/dx = 1 where x > 0, else 0."""
-        return E.ReLU.apply(self)
+        return ReLU.apply(self)
 
     def softsign(self):
         """y = x / (1 + |x|);  dy/dx = 1 / (1 + |x|)^2."""
-        return E.Softsign.apply(self._floating("softsign"))
+        return Softsign.apply(self._floating("softsign"))
 
     def leaky_relu(self, negative_slope: float = 0.01):
         """y = x if x > 0 else negative_slope * x;  dy/dx = 1 if x > 0 else negative_slope."""
-        return E.LeakyReLU.apply(self._floating("leaky_relu"), negative_slope=negative_slope)
+        return LeakyReLU.apply(self._floating("leaky_relu"), negative_slope=negative_slope)
 
     def elu(self, alpha: float = 1.0):
         """y = x if x > 0 else alpha * (e^x - 1);  dy/dx = 1 if x > 0 else y + alpha."""
-        return E.ELU.apply(self._floating("elu"), alpha=alpha)
+        return ELU.apply(self._floating("elu"), alpha=alpha)
 
     def gelu(self, approximate: str = "none"):
         """y = x Φ(x), Φ the standard normal CDF;  dy/dx = Φ(x) + x φ(x).
 
-        approximate="tanh": y = x/2 (1 + tanh(√(2/π) (x + 0.044715 x^3))).
-        """
-        if approximate not in ("none", "tanh"):
-            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-        return E.GELU.apply(self._floating("gelu"), approximate=approximate)
+        approximate="tanh": y = x/2 (1 + tanh(√(2/π) (x + 0.044715 x^3)))."""
+        arguments.choice(approximate, ("none", "tanh"), "approximate", "gelu")
+        return GELU.apply(self._floating("gelu"), approximate=approximate)
 
     def softplus(self, beta: float = 1.0, threshold: float = 20.0):
         """y = ln(1 + e^(beta x)) / beta, a smooth relu;  dy/dx = sigmoid(beta x).
 
-        Where beta x > threshold, y = x (as in PyTorch: there the two agree to float precision).
-        """
-        return E.Softplus.apply(self._floating("softplus"), beta=beta, threshold=threshold)
+        Where beta x > threshold, y = x (as in PyTorch: there the two agree to float precision)."""
+        return Softplus.apply(self._floating("softplus"), beta=beta, threshold=threshold)
 
     def square(self):
         """y = x * x;  dy/dx = 2x."""
@@ -622,21 +435,20 @@ class Tensor:
     def clip(self, min: float | None = None, max: float | None = None):
         """Limit every element to [min, max] (one bound may be None); clamp is the same.
 
-        dy/dx = 1 where min <= x <= max, else 0.
-        """
+        dy/dx = 1 where min <= x <= max, else 0."""
         if min is None and max is None:
             raise ValueError("clip: give at least one of min and max")
-        return E.Clip.apply(self, min=min, max=max)
+        return Clip.apply(self, min=min, max=max)
 
     clamp = clip
 
     def maximum(self, other):
         """Elementwise max(self, other);  the gradient goes to the larger one, half to each on a tie."""
-        return self._binary(E.Maximum, other, "maximum")
+        return self._binary(Maximum, other, "maximum")
 
     def minimum(self, other):
         """Elementwise min(self, other);  the gradient goes to the smaller one, half to each on a tie."""
-        return self._binary(E.Minimum, other, "minimum")
+        return self._binary(Minimum, other, "minimum")
 
     def where(self, condition: Any, other: Any) -> "Tensor":
         """self where condition is true, else other (PyTorch's x.where(cond, y))."""
@@ -649,47 +461,41 @@ class Tensor:
     # ------------------------------------------------------------------ reductions
 
     def _reduce(self, fn: type, op: str, axis, keepdims, dim, keepdim) -> "Tensor":
-        axis = _axes(_pick(axis, dim, "axis", "dim", None), self.ndim, op)
-        keepdims = bool(_pick(keepdims, keepdim, "keepdims", "keepdim", False))
-        return fn.apply(self, axis=axis, keepdims=keepdims)
+        axis = arguments.axis_arg(axis, dim, self.ndim, op)
+        return fn.apply(self, axis=axis, keepdims=arguments.keepdims_arg(keepdims, keepdim))
 
     def sum(self, axis=None, keepdims=None, *, dim=None, keepdim=None) -> "Tensor":
         """Sum over axis (all axes when None); keepdims keeps them as size 1;  dy/dx = 1.
 
-        axis may be an int or a tuple; dim and keepdim are PyTorch's names for axis and keepdims.
-        """
-        return self._reduce(R.Sum, "sum", axis, keepdims, dim, keepdim)
+        axis may be an int or a tuple; dim and keepdim are PyTorch's names for axis and keepdims."""
+        return self._reduce(Sum, "sum", axis, keepdims, dim, keepdim)
 
     def mean(self, axis=None, keepdims=None, *, dim=None, keepdim=None) -> "Tensor":
         """Mean over axis (all axes when None); keepdims keeps them as size 1;  dy/dx = 1/n."""
-        return self._floating("mean")._reduce(R.Mean, "mean", axis, keepdims, dim, keepdim)
+        return self._floating("mean")._reduce(Mean, "mean", axis, keepdims, dim, keepdim)
 
     def max(self, axis=None, keepdims=None, *, dim=None, keepdim=None) -> "Tensor":
         """The largest value over axis (all axes when None), values only: argmax gives the index.
 
         dy/dx = 1 at the maximum, 0 elsewhere. Ties: over one axis the first maximal index
-        gets the gradient; over all (or several) axes the tied maxima share it equally.
-        """
-        self._check_nonempty("max")
-        return self._reduce(R.Max, "max", axis, keepdims, dim, keepdim)
+        gets the gradient; over all (or several) axes the tied maxima share it equally."""
+        arguments.nonempty(self.data.size, self.shape, "max")
+        return self._reduce(Max, "max", axis, keepdims, dim, keepdim)
 
     def min(self, axis=None, keepdims=None, *, dim=None, keepdim=None) -> "Tensor":
         """The smallest value over axis (all axes when None), values only; gradient and ties as in max."""
-        self._check_nonempty("min")
-        return self._reduce(R.Min, "min", axis, keepdims, dim, keepdim)
+        arguments.nonempty(self.data.size, self.shape, "min")
+        return self._reduce(Min, "min", axis, keepdims, dim, keepdim)
 
     def var(self, axis=None, correction: int = 1, keepdims=None, *, dim=None, keepdim=None,
             unbiased: bool | None = None) -> "Tensor":
         """Σ (x - mean)^2 / (n - correction); unbiased (correction=1) by default, as in PyTorch."""
-        axis = _axes(_pick(axis, dim, "axis", "dim", None), self.ndim, "var")
-        keepdims = bool(_pick(keepdims, keepdim, "keepdims", "keepdim", False))
+        axis = arguments.axis_arg(axis, dim, self.ndim, "var")
+        keepdims = arguments.keepdims_arg(keepdims, keepdim)
         if unbiased is not None:
             correction = 1 if unbiased else 0
+        n = math.prod(self.shape[a] for a in arguments.reduced_axes(axis, self.ndim))
         x = self._floating("var")
-        axes = range(self.ndim) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
-        n = 1
-        for a in axes:
-            n *= self.shape[a]
         centred = x - x.mean(axis=axis, keepdims=True)
         return (centred * centred).sum(axis=axis, keepdims=keepdims) / max(n - correction, 0)
 
@@ -707,68 +513,43 @@ class Tensor:
         return self._arg(backend.xp(self.data).argmin, "argmin", axis, keepdims, dim, keepdim)
 
     def _arg(self, func, op, axis, keepdims, dim, keepdim) -> "Tensor":
-        self._check_nonempty(op)
-        axis = _axes(_pick(axis, dim, "axis", "dim", None), self.ndim, op)
+        arguments.nonempty(self.data.size, self.shape, op)
+        axis = arguments.axis_arg(axis, dim, self.ndim, op)
         if isinstance(axis, tuple):
             raise TypeError(f"{op}: axis must be a single int or None")
-        keepdims = bool(_pick(keepdims, keepdim, "keepdims", "keepdim", False))
+        keepdims = arguments.keepdims_arg(keepdims, keepdim)
         return _wrap(func(self.data, axis=axis, keepdims=keepdims).astype(np.int64))
-
-    def _check_nonempty(self, op: str) -> None:
-        if self.data.size == 0:
-            raise ValueError(f"{op}: cannot reduce an empty tensor of shape {self.shape}")
 
     def softmax(self, axis=None, *, dim=None) -> "Tensor":
         """y_i = e^(x_i) / Σ_j e^(x_j) along axis (default -1), so each slice sums to 1.
 
         dL/dx = y (g - Σ_j g_j y_j) for the incoming gradient g. Computed from x - max(x), which
-        gives the same y and cannot overflow.
-        """
-        axis = _axes(_pick(axis, dim, "axis", "dim", -1), self.ndim, "softmax")
-        return N.Softmax.apply(self._floating("softmax"), axis=axis)
+        gives the same y and cannot overflow."""
+        axis = arguments.axis_arg(axis, dim, self.ndim, "softmax", default=-1)
+        return Softmax.apply(self._floating("softmax"), axis=axis)
 
     def log_softmax(self, axis=None, *, dim=None) -> "Tensor":
         """y_i = x_i - log Σ_j e^(x_j) along axis (default -1): log(softmax(x)), computed stably.
 
-        dL/dx = g - softmax(x) Σ_j g_j for the incoming gradient g.
-        """
-        axis = _axes(_pick(axis, dim, "axis", "dim", -1), self.ndim, "log_softmax")
-        return N.LogSoftmax.apply(self._floating("log_softmax"), axis=axis)
+        dL/dx = g - softmax(x) Σ_j g_j for the incoming gradient g."""
+        axis = arguments.axis_arg(axis, dim, self.ndim, "log_softmax", default=-1)
+        return LogSoftmax.apply(self._floating("log_softmax"), axis=axis)
 
     def logsumexp(self, axis=None, keepdims=None, *, dim=None, keepdim=None) -> "Tensor":
         """y = log Σ e^x over axis (all axes when None);  dy/dx = softmax(x).
 
-        Computed as max(x) + log Σ e^(x - max(x)), which cannot overflow.
-        """
-        return self._floating("logsumexp")._reduce(N.LogSumExp, "logsumexp", axis, keepdims, dim, keepdim)
+        Computed as max(x) + log Σ e^(x - max(x)), which cannot overflow."""
+        return self._floating("logsumexp")._reduce(LogSumExp, "logsumexp", axis, keepdims, dim, keepdim)
 
     # ------------------------------------------------------------------ movement
 
     def reshape(self, *shape) -> "Tensor":
         """The same elements in C order with a new shape; one size may be -1 (inferred). view is the same.
 
-        The gradient is reshaped back to the old shape.
-        """
-        shape = _shape_arg(shape, "reshape", allow_minus_one=True)
-        known = 1
-        unknown = [i for i, s in enumerate(shape) if s == -1]
-        for s in shape:
-            if s != -1:
-                if s < 0:
-                    raise ValueError(f"reshape: invalid size {s} in shape {shape}")
-                known *= s
-        size = self.data.size
-        if len(unknown) > 1:
-            raise ValueError(f"reshape: only one size can be -1, got shape {shape}")
-        if unknown and known and size % known == 0:
-            shape = tuple(size // known if s == -1 else s for s in shape)
-            known = size
-        if known != size or (unknown and -1 in shape):
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} ({size} elements) "
-                             f"into shape {shape}")
-        if shape == self.shape:
-            return self
-        return M.Reshape.apply(self, shape=shape)
+        The gradient is reshaped back to the old shape."""
+        shape = arguments.shape(shape, "reshape", allow_minus_one=True)
+        shape = arguments.reshape_target(shape, self.shape, self.data.size)
+        return self if shape == self.shape else Reshape.apply(self, shape=shape)
 
     view = reshape
 
@@ -776,40 +557,30 @@ class Tensor:
         """Merge the axes start_dim..end_dim into one: (2, 3, 4) -> (24,), or (2, 12) with start_dim=1."""
         if self.ndim == 0:
             return self.reshape(1)
-        start = _axes(start_dim, self.ndim, "flatten")
-        end = _axes(end_dim, self.ndim, "flatten")
-        if start > end:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        start, end = arguments.axis_range(start_dim, end_dim, self.ndim, "flatten")
         return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1:])
 
     def squeeze(self, dim: int | None = None) -> "Tensor":
         """Remove axes of size 1: all of them, or only those in dim (an int or a tuple)."""
         if dim is None:
             return self.reshape(tuple(s for s in self.shape if s != 1))
-        dims = _axes(dim, self.ndim, "squeeze")
-        dims = dims if isinstance(dims, tuple) else (() if dims is None else (dims,))
+        dims = arguments.reduced_axes(arguments.axes(dim, self.ndim, "squeeze"), self.ndim)
         return self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1)))
 
     def unsqueeze(self, dim: int) -> "Tensor":
         """Insert an axis of size 1 at position dim: shape (3,) becomes (1, 3) with dim=0, (3, 1) with dim=1."""
-        axis = _axes(dim, self.ndim + 1, "unsqueeze")
+        axis = arguments.axes(dim, self.ndim + 1, "unsqueeze")
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     def permute(self, *dims) -> "Tensor":
         """Reorder the axes: y.shape[i] = x.shape[dims[i]];  the gradient takes the inverse order."""
-        dims = _int_tuple(dims, "permute", "the axes")
-        if len(dims) != self.ndim or sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
-            raise ValueError(f"permute: {dims} is not an ordering of the {self.ndim} axes of a tensor "
-                             f"of shape {self.shape}")
-        dims = tuple(d % self.ndim for d in dims)
-        if dims == tuple(range(self.ndim)):
-            return self
-        return M.Permute.apply(self, order=dims)
+        order = arguments.permutation(dims, self.shape)
+        return self if order == tuple(range(self.ndim)) else Permute.apply(self, order=order)
 
     def transpose(self, dim0: int, dim1: int) -> "Tensor":
         """Swap the axes dim0 and dim1 (a permute);  the gradient is swapped back."""
         order = list(range(self.ndim))
-        a, b = _axes(dim0, self.ndim, "transpose"), _axes(dim1, self.ndim, "transpose")
+        a, b = arguments.axes(dim0, self.ndim, "transpose"), arguments.axes(dim1, self.ndim, "transpose")
         if self.ndim < 2:
             return self
         order[a], order[b] = order[b], order[a]
@@ -818,47 +589,20 @@ class Tensor:
     def expand(self, *shape) -> "Tensor":
         """Broadcast size-1 axes (and new leading ones) to a larger shape without copying; -1 keeps a size.
 
-        The gradient is summed over the expanded axes.
-        """
-        shape = _shape_arg(shape, "expand", allow_minus_one=True)
-        if len(shape) < self.ndim:
-            raise ValueError(f"expand: the target shape {shape} has fewer dimensions than the "
-                             f"tensor's shape {self.shape}")
-        lead = len(shape) - self.ndim
-        target = list(shape)
-        for i, s in enumerate(self.shape):
-            want = shape[lead + i]
-            if want == -1:
-                target[lead + i] = s
-            elif s != want and s != 1:
-                raise ValueError(f"expand: cannot expand shape {self.shape} to {shape}: axis {i} has "
-                                 f"size {s}, which is not 1")
-        target = tuple(target)
-        if target == self.shape:
-            return self
-        return M.Expand.apply(self, shape=target)
+        The gradient is summed over the expanded axes."""
+        shape = arguments.expand_target(arguments.shape(shape, "expand", allow_minus_one=True), self.shape)
+        return self if shape == self.shape else Expand.apply(self, shape=shape)
 
     def pad(self, pad: Sequence[int], value: float = 0.0) -> "Tensor":
         """PyTorch's F.pad: a flat tuple (left, right, top, bottom, ...), last axis first."""
-        pad = tuple(pad)
-        if len(pad) % 2 or len(pad) // 2 > self.ndim:
-            raise ValueError(f"pad: expected an even number of values, two per axis and at most "
-                             f"{2 * self.ndim} for a tensor of shape {self.shape}, got {pad}")
-        if any(not isinstance(p, (int, np.integer)) or isinstance(p, bool) for p in pad):
-            raise TypeError(f"pad: padding sizes must be ints, got {pad}")
-        if any(p < 0 for p in pad):
-            raise ValueError(f"pad: padding sizes cannot be negative, got {pad}")
-        widths = [(0, 0)] * self.ndim
-        for i in range(len(pad) // 2):
-            widths[self.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
-        return M.Pad.apply(self, widths=tuple(widths), value=value)
+        return Pad.apply(self, widths=arguments.pad_widths(pad, self.shape), value=value)
 
     def __getitem__(self, index: Any) -> "Tensor":
-        index = _convert_index(index, self)
+        index = array_index(index, self.data)
         try:
-            return M.GetItem.apply(self, index=index)
+            return GetItem.apply(self, index=index)
         except IndexError as exc:
-            raise IndexError(f"getitem: index {_describe_index(index)} does not fit a tensor of shape "
+            raise IndexError(f"getitem: index {describe_index(index)} does not fit a tensor of shape "
                              f"{self.shape}: {exc}") from None
 
     # ------------------------------------------------------------------ linear algebra
@@ -866,43 +610,23 @@ class Tensor:
     def matmul(self, other: Any) -> "Tensor":
         """The matrix product self @ other;  dL/dA = G Bᵀ,  dL/dB = Aᵀ G for Y = A B.
 
-        NumPy's rules: leading (batch) axes broadcast, a 1-D operand is a vector. dot is the same.
-        """
+        NumPy's rules: leading (batch) axes broadcast, a 1-D operand is a vector. dot is the same."""
         if isinstance(other, Tensor):              # the common case: two matrices that fit
             a, b = self.data, other.data
             if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype is b.dtype:
-                return L.MatMul.apply(self, other)
-        other = self._operand(other, "matmul")
-        if not isinstance(other, Tensor):
-            raise TypeError("matmul: both operands must be tensors or arrays, not a Python number")
-        a, b = self.shape, other.shape
-        if len(a) == 0 or len(b) == 0:
-            raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a} and {b}")
-        k_a = a[-1]
-        k_b = b[0] if len(b) == 1 else b[-2]
-        if k_a != k_b:
-            raise ValueError(f"matmul: shapes {a} and {b} do not align: {k_a} != {k_b}")
-        for x, y in zip(reversed(a[:-2]), reversed(b[:-2])):
-            if x != y and x != 1 and y != 1:
-                raise ValueError(f"matmul: the batch axes of shapes {a} and {b} cannot be broadcast "
-                                 f"together ({x} != {y})")
-        if self.dtype != other.dtype:
-            if self.dtype.kind == "f" and other.dtype.kind == "f":
-                common = np.promote_types(self.dtype, other.dtype)
-                return L.MatMul.apply(self.astype(common), other.astype(common))
-            raise TypeError(f"matmul: dtypes {self.dtype} and {other.dtype} differ; convert one with .astype()")
-        return L.MatMul.apply(self, other)
+                return MatMul.apply(self, other)
+        a, b = matmul_operands(self, other)       # conversions, shape and dtype checks
+        return MatMul.apply(a, b)
 
     dot = matmul
 
     # ------------------------------------------------------------------ constructors
 
     @staticmethod
-    def _make_new(array: Any, requires_grad: bool, dtype: Any, op: str) -> "Tensor":
-        if dtype is not None:
-            array = array.astype(_to_dtype(dtype), copy=False)
+    def _make_new(array: Any, requires_grad: bool, op: str) -> "Tensor":
+        """A new leaf around a freshly made array (no copy)."""
         if requires_grad:
-            _check_float(array.dtype, op)
+            arguments.float_dtype(array.dtype, op)
         t = Tensor._from_op(array, None)
         t.requires_grad = bool(requires_grad)
         return t
@@ -911,51 +635,47 @@ class Tensor:
     def zeros(*shape, requires_grad: bool = False, device: str | None = None, dtype: Any = None) -> "Tensor":
         """A tensor of zeros; the shape as separate ints or one tuple; float32 unless dtype is given."""
         xp = backend.module_for(backend.parse_device(device))
-        return Tensor._make_new(xp.zeros(_shape_arg(shape, "zeros"), dtype=_to_dtype(dtype or np.float32)),
-                                requires_grad, None, "zeros")
+        array = xp.zeros(arguments.shape(shape, "zeros"), dtype=arguments.dtype(dtype or np.float32))
+        return Tensor._make_new(array, requires_grad, "zeros")
 
     @staticmethod
     def ones(*shape, requires_grad: bool = False, device: str | None = None, dtype: Any = None) -> "Tensor":
         """A tensor of ones; the shape as separate ints or one tuple; float32 unless dtype is given."""
         xp = backend.module_for(backend.parse_device(device))
-        return Tensor._make_new(xp.ones(_shape_arg(shape, "ones"), dtype=_to_dtype(dtype or np.float32)),
-                                requires_grad, None, "ones")
+        array = xp.ones(arguments.shape(shape, "ones"), dtype=arguments.dtype(dtype or np.float32))
+        return Tensor._make_new(array, requires_grad, "ones")
 
     @staticmethod
     def full(shape, fill_value: float, requires_grad: bool = False, device: str | None = None,
              dtype: Any = None) -> "Tensor":
         """A tensor of `shape` filled with fill_value: float32 for a float, int64 for an int, bool for a bool."""
         xp = backend.module_for(backend.parse_device(device))
-        shape = _shape_arg((shape,) if isinstance(shape, (tuple, list)) else (shape,), "full")
-        if dtype is None:
-            dtype = np.float32 if isinstance(fill_value, float) else (
-                np.bool_ if isinstance(fill_value, bool) else np.int64)
-        return Tensor._make_new(xp.full(shape, fill_value, dtype=_to_dtype(dtype)), requires_grad, None, "full")
+        shape = arguments.shape((shape,), "full")
+        dtype = arguments.fill_dtype(fill_value) if dtype is None else arguments.dtype(dtype)
+        return Tensor._make_new(xp.full(shape, fill_value, dtype=dtype), requires_grad, "full")
 
     @staticmethod
     def rand(*shape, requires_grad: bool = False, device: str | None = None, dtype: Any = None) -> "Tensor":
         """Uniform on [0, 1), from the seedable generator of the device (manual_seed)."""
-        device = backend.parse_device(device)
-        dtype = _to_dtype(dtype or np.float32)
-        array = backend.generator(device).random(_shape_arg(shape, "rand"), dtype=dtype)
-        return Tensor._make_new(array, requires_grad, None, "rand")
+        generator = backend.generator(backend.parse_device(device))
+        array = generator.random(arguments.shape(shape, "rand"), dtype=arguments.dtype(dtype or np.float32))
+        return Tensor._make_new(array, requires_grad, "rand")
 
     @staticmethod
     def randn(*shape, requires_grad: bool = False, device: str | None = None, dtype: Any = None) -> "Tensor":
         """Standard normal, from the seedable generator of the device (manual_seed)."""
-        device = backend.parse_device(device)
-        dtype = _to_dtype(dtype or np.float32)
-        array = backend.generator(device).standard_normal(_shape_arg(shape, "randn"), dtype=dtype)
-        return Tensor._make_new(array, requires_grad, None, "randn")
+        generator = backend.generator(backend.parse_device(device))
+        array = generator.standard_normal(arguments.shape(shape, "randn"), dtype=arguments.dtype(dtype or np.float32))
+        return Tensor._make_new(array, requires_grad, "randn")
 
     @staticmethod
     def uniform(*shape, low: float = 0.0, high: float = 1.0, requires_grad: bool = False,
                 device: str | None = None, dtype: Any = None) -> "Tensor":
         """Uniform on [low, high)."""
-        device = backend.parse_device(device)
-        dtype = _to_dtype(dtype or np.float32)
-        array = backend.generator(device).uniform(low, high, _shape_arg(shape, "uniform")).astype(dtype)
-        return Tensor._make_new(array, requires_grad, None, "uniform")
+        generator = backend.generator(backend.parse_device(device))
+        dtype = arguments.dtype(dtype or np.float32)
+        array = generator.uniform(low, high, arguments.shape(shape, "uniform")).astype(dtype)
+        return Tensor._make_new(array, requires_grad, "uniform")
 
     @staticmethod
     def arange(start: float, stop: float | None = None, step: float = 1, requires_grad: bool = False,
@@ -963,20 +683,18 @@ class Tensor:
         """Like range(); int64 for int arguments, float32 otherwise."""
         if stop is None:
             start, stop = 0, start
-        if dtype is None:
-            ints = all(isinstance(v, (int, np.integer)) for v in (start, stop, step))
-            dtype = np.int64 if ints else np.float32
+        dtype = arguments.arange_dtype(start, stop, step) if dtype is None else arguments.dtype(dtype)
         xp = backend.module_for(backend.parse_device(device))
-        return Tensor._make_new(xp.arange(start, stop, step, dtype=_to_dtype(dtype)), requires_grad, None, "arange")
+        return Tensor._make_new(xp.arange(start, stop, step, dtype=dtype), requires_grad, "arange")
 
     @staticmethod
     def eye(n: int, m: int | None = None, requires_grad: bool = False, device: str | None = None,
             dtype: Any = None) -> "Tensor":
         """The n x m identity matrix (m = n by default): ones on the diagonal, zeros elsewhere."""
-        n = _int_arg(n, "n", "eye")
-        m = None if m is None else _int_arg(m, "m", "eye")
+        n = arguments.int_arg(n, "n", "eye", minimum=0)
+        m = None if m is None else arguments.int_arg(m, "m", "eye", minimum=0)
         xp = backend.module_for(backend.parse_device(device))
-        return Tensor._make_new(xp.eye(n, m, dtype=_to_dtype(dtype or np.float32)), requires_grad, None, "eye")
+        return Tensor._make_new(xp.eye(n, m, dtype=arguments.dtype(dtype or np.float32)), requires_grad, "eye")
 
     @staticmethod
     def zeros_like(t: "Tensor", requires_grad: bool = False, dtype: Any = None) -> "Tensor":
@@ -991,138 +709,31 @@ class Tensor:
     @staticmethod
     def cat(tensors: Sequence["Tensor"], axis: int | None = None, *, dim: int | None = None) -> "Tensor":
         """Join tensors along an existing axis; all other axes must match."""
-        tensors = _tensor_list(tensors, "cat")
-        first = tensors[0]
-        axis = _axes(_pick(axis, dim, "axis", "dim", 0), first.ndim, "cat")
-        if first.ndim == 0:
-            raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
-        for t in tensors[1:]:
-            if t.ndim != first.ndim or any(s != o for i, (s, o) in enumerate(zip(t.shape, first.shape)) if i != axis):
-                raise ValueError(f"cat: shapes {first.shape} and {t.shape} differ outside axis {axis}")
-        kinds = {t.dtype for t in tensors}
-        if len(kinds) > 1:
-            common = np.result_type(*kinds)
-            tensors = [t.astype(common) for t in tensors]
-        return M.Cat.apply(*tensors, axis=axis)
+        tensors = tensor_list(tensors, "cat")
+        axis = arguments.axis_arg(axis, dim, tensors[0].ndim, "cat", default=0)
+        arguments.cat_shapes([t.shape for t in tensors], axis)
+        common = np.result_type(*{t.dtype for t in tensors})
+        return Cat.apply(*[t.astype(common) for t in tensors], axis=axis)
 
     @staticmethod
     def stack(tensors: Sequence["Tensor"], axis: int | None = None, *, dim: int | None = None) -> "Tensor":
         """Join same-shaped tensors along a new axis (unsqueeze each, then cat)."""
-        tensors = _tensor_list(tensors, "stack")
-        shape = tensors[0].shape
-        for t in tensors[1:]:
-            if t.shape != shape:
-                raise ValueError(f"stack: all tensors must have the same shape, got {shape} and {t.shape}")
-        axis = _axes(_pick(axis, dim, "axis", "dim", 0), len(shape) + 1, "stack")
+        tensors = tensor_list(tensors, "stack")
+        shape = arguments.same_shapes("stack", [t.shape for t in tensors])
+        axis = arguments.axis_arg(axis, dim, len(shape) + 1, "stack", default=0)
         return Tensor.cat([t.unsqueeze(axis) for t in tensors], axis=axis)
 
 
-class _InPlace:
-    """An out-of-place operator paired with the NumPy/CuPy ufunc that does it in place."""
-
-    def __init__(self, operator, name: str):
-        self.operator, self.name = operator, name
-
-    def __call__(self, a, b):
-        return self.operator(a, b)
-
-    def ufunc(self, target, value, out, casting):
-        getattr(backend.xp(target), self.name)(target, value, out=out, casting=casting)
-
-
-_ADD = _InPlace(lambda a, b: a + b, "add")
-_SUB = _InPlace(lambda a, b: a - b, "subtract")
-_MUL = _InPlace(lambda a, b: a * b, "multiply")
-_DIV = _InPlace(lambda a, b: a / b, "divide")
-
-
-# ----------------------------------------------------------------------------- module-level helpers
-
-def _check_broadcast(op: str, a: tuple, b: tuple) -> None:
-    """Raise ValueError when shapes a and b do not broadcast (NumPy's rule, from the right)."""
-    for x, y in zip(reversed(a), reversed(b)):
-        if x != y and x != 1 and y != 1:
-            raise ValueError(f"{op}: shapes {tuple(a)} and {tuple(b)} cannot be broadcast together "
-                             f"({x} != {y})")
-
-
-def _tensor_list(tensors: Any, op: str) -> list:
-    if isinstance(tensors, Tensor) or not isinstance(tensors, Iterable):
-        raise TypeError(f"{op}: expected a list or tuple of tensors, got {type(tensors).__name__}")
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError(f"{op}: expected a non-empty list of tensors")
-    devices = {t.device for t in tensors}
-    if len(devices) > 1:
-        raise RuntimeError(f"{op}: expected all tensors on the same device, found {' and '.join(sorted(devices))}")
-    return tensors
-
-
-def _convert_index(index: Any, t: Tensor) -> Any:
-    """Turn Tensors and lists inside an index into raw arrays on the tensor's device."""
-    parts = index if isinstance(index, tuple) else (index,)
-    out = []
-    for p in parts:
-        if isinstance(p, Tensor):
-            if p.dtype.kind not in "iub":
-                raise IndexError(f"getitem: tensors used as indices must be integer or bool, got {p.dtype}")
-            if p.device != t.device:
-                raise RuntimeError(f"getitem: the index is on {p.device} but the tensor is on {t.device}")
-            p = p.data
-        elif isinstance(p, list):
-            p = backend.xp(t.data).asarray(p)
-            if p.size == 0:
-                p = p.astype(np.int64)
-        elif isinstance(p, np.ndarray) and t.device != "cpu":
-            p = backend.to_device(p, t.device)
-        elif isinstance(p, (float, np.floating)):
-            raise IndexError(f"getitem: only integers, slices, None, ..., and integer or bool arrays are "
-                             f"valid indices, got the float {p!r}")
-        out.append(p)
-    return tuple(out) if isinstance(index, tuple) else out[0]
-
-
-def _describe_index(index: Any) -> str:
-    parts = index if isinstance(index, tuple) else (index,)
-    shown = [f"array{tuple(p.shape)}" if hasattr(p, "shape") and getattr(p, "ndim", 0) else repr(p) for p in parts]
-    return "[" + ", ".join(shown) + "]"
-
+# ----------------------------------------------------------------------------- module-level functions
 
 def where(condition: Any, x: Any, y: Any) -> Tensor:
     """Elementwise x where condition is true, else y; gradients flow to x and y only where chosen."""
-    cond = condition.data if isinstance(condition, Tensor) else condition
-    if isinstance(condition, Tensor) and condition.dtype != np.bool_:
-        cond = cond != 0
-    ref = x if isinstance(x, Tensor) else y
-    if not isinstance(ref, Tensor):
-        ref = Tensor(x)
-        x = ref
-    x = ref._operand(x, "where")
-    y = ref._operand(y, "where")
-    if not hasattr(cond, "shape"):
-        cond = backend.xp(ref.data).asarray(cond, dtype=bool)
-    tensors = [v for v in (x, y) if isinstance(v, Tensor)]
-    if isinstance(condition, Tensor) and condition.device != ref.device:
-        raise RuntimeError(f"where: condition is on {condition.device} but the values are on {ref.device}")
-    shapes = [cond.shape] + [v.shape for v in tensors]
-    for s in shapes[1:]:
-        _check_broadcast("where", shapes[0], s)
-    if len(tensors) == 2:
-        _check_broadcast("where", tensors[0].shape, tensors[1].shape)
-        if tensors[0].dtype != tensors[1].dtype and "f" in (tensors[0].dtype.kind, tensors[1].dtype.kind):
-            common = np.result_type(tensors[0].dtype, tensors[1].dtype)
-            x, y = x.astype(common), y.astype(common)
-    return E.Where.apply(cond, x, y)
+    cond, x, y = where_operands(condition, x, y)
+    return Where.apply(cond, x, y)
 
 
-def zeros_like(t: Tensor, **kwargs) -> Tensor:
-    """Zeros with the shape, device and dtype of t; keywords as Tensor.zeros_like."""
-    return Tensor.zeros_like(t, **kwargs)
-
-
-def ones_like(t: Tensor, **kwargs) -> Tensor:
-    """Ones with the shape, device and dtype of t; keywords as Tensor.ones_like."""
-    return Tensor.ones_like(t, **kwargs)
+zeros_like = Tensor.zeros_like
+ones_like = Tensor.ones_like
 
 
 autograd.Tensor = Tensor   # Function.apply wraps its results in this class

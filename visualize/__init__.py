@@ -7,7 +7,8 @@
 and matplotlib plots of training: plot_history, plot_decision_boundary, plot_activations,
 plot_grad_flow, plot_optimizer_paths. The engine never imports this package.
 """
-from .graph import backward_steps, draw_graph, explain_backward
+from .explain import backward_steps, explain_backward
+from .graph import draw_graph
 from .plots import (plot_activations, plot_decision_boundary, plot_grad_flow, plot_history,
                     plot_optimizer_paths)
 from .render import find_dot, render

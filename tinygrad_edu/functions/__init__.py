@@ -1,10 +1,14 @@
-"""The built-in Function classes, importable as `from tinygrad_edu.functions import Mul`."""
+"""The built-in Function classes, importable as `from tinygrad_edu.functions import Mul`.
+
+elementwise, reduce, movement and linalg hold the primitives; nn the one-node ops for stability
+or speed; conv the windowed ops. operands is not a Function module: it prepares the operands
+of Tensor methods (numbers, arrays, dtype promotion, index conversion) for these Functions."""
 from .elementwise import (ELU, GELU, Abs, Add, Clip, Div, Exp, LeakyReLU, Log, Maximum, Minimum,
                           Mul, Neg, Pow, ReLU, Sigmoid, Softplus, Softsign, Sqrt, Sub, Tanh, Where)
+from .conv import Conv2d, MaxPool2d
 from .linalg import MatMul
 from .movement import Cast, Cat, Expand, GetItem, Pad, Permute, Reshape, ToDevice
-from .nn import (BinaryCrossEntropy, Conv2d, CrossEntropy, Linear, LogSoftmax, LogSumExp, MaxPool2d,
-                 Softmax)
+from .nn import BinaryCrossEntropy, CrossEntropy, Linear, LogSoftmax, LogSumExp, Softmax
 from .reduce import Max, Mean, Min, Sum
 
 __all__ = [

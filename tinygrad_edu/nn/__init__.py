@@ -1,11 +1,22 @@
-"""tinygrad_edu.nn: modules, layers, activations, losses and initialisations, with PyTorch's names."""
-from . import functional, init
-from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Softsign, Tanh
+"""tinygrad_edu.nn: modules, layers, activations, losses and initialisations, with PyTorch's names.
+
+The files follow torch/nn/modules: module.py (Module), parameter.py, container.py
+(Sequential, ModuleList), linear.py (Identity, Linear), conv.py (Conv2d), pooling.py
+(MaxPool2d), normalization.py (BatchNorm1d), dropout.py, flatten.py, activation.py (ReLU ...
+Maxout), loss.py; functional.py is torch.nn.functional and init.py torch.nn.init.
+"""
+from . import functional, init, layers
+from .activation import ELU, GELU, LeakyReLU, LogSoftmax, Maxout, ReLU, Sigmoid, Softmax, Softplus, Softsign, Tanh
 from .container import ModuleList, Sequential
-from .layers import BatchNorm1d, Conv2d, Dropout, Flatten, Identity, Linear, Maxout, MaxPool2d
+from .conv import Conv2d
+from .dropout import Dropout
+from .flatten import Flatten
+from .linear import Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module
+from .normalization import BatchNorm1d
 from .parameter import Parameter
+from .pooling import MaxPool2d
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "functional", "init",

@@ -1,11 +1,14 @@
 """Activation modules: the lecture-4 table as layers for nn.Sequential.
 
 Each one calls the Tensor method of the same name; its Function in functions/ holds the
-formula and its derivative.
+formula and its derivative. Maxout, the activation that is learned, ends the file: like
+PyTorch's PReLU (also in torch/nn/modules/activation.py) it owns parameters, here one Linear
+holding all its pieces.
 """
 from __future__ import annotations
 
 from ..tensor import Tensor
+from .linear import Linear
 from .module import Module
 
 
@@ -117,3 +120,24 @@ class LogSoftmax(Softmax):
     def forward(self, x: Tensor) -> Tensor:
         """y_i = x_i - log Σ_j e^(x_j) along dim, computed stably."""
         return x.log_softmax(self.dim)
+
+
+class Maxout(Module):
+    """Maxout (lecture 4): y_j = max_k (x W_kᵀ + b_k)_j over `pieces` linear maps.
+    A learned piecewise-linear activation; PyTorch has no built-in equivalent."""
+
+    def __init__(self, in_features: int, out_features: int, pieces: int = 2):
+        super().__init__()
+        if pieces < 1:
+            raise ValueError(f"Maxout: pieces must be >= 1, got {pieces}")
+        self.in_features, self.out_features, self.pieces = in_features, out_features, pieces
+        self.linear = Linear(in_features, out_features * pieces)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """y_j = max_k z[k, j], where z = linear(x) is split into `pieces` blocks of out_features."""
+        z = self.linear(x)
+        return z.reshape(z.shape[:-1] + (self.pieces, self.out_features)).max(axis=-2)
+
+    def extra_repr(self) -> str:
+        """The sizes and the number of pieces, shown in the printed module."""
+        return f"in_features={self.in_features}, out_features={self.out_features}, pieces={self.pieces}"

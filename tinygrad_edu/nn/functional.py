@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend, kernels
-from ..functions import nn as N
+from .. import arguments, backend, kernels
+from ..functions.conv import Conv2d, MaxPool2d
 from ..functions.elementwise import Mul
+from ..functions.nn import BinaryCrossEntropy, CrossEntropy, Linear
 from ..tensor import Tensor, where
 
 # ----------------------------------------------------------------------------- activations
@@ -82,7 +83,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"linear: bias of shape {bias.shape} does not fit weight of shape {weight.shape}")
     x = x.astype(weight.dtype) if x.dtype != weight.dtype else x
-    return N.Linear.apply(x, weight, bias)
+    return Linear.apply(x, weight, bias)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
@@ -96,27 +97,20 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         return x * 0.0
     generator = backend.generator(x.device)
     fused = kernels.get("dropout_mask", x.data)
-    if fused is not None:                  # compare, cast and scale in one GPU kernel
-        mask = fused(generator.random(x.shape, dtype=x.dtype), p, 1.0 - p)
-    else:
+    if fused is None:
         keep = generator.random(x.shape) >= p
         mask = keep.astype(x.dtype) / x.dtype.type(1.0 - p)
+    else:                                  # compare, cast and scale in one GPU kernel
+        mask = fused(generator.random(x.shape, dtype=x.dtype), p, 1.0 - p)
     return Mul.apply(x, mask)
-
-
-def _pair(value: Any, name: str, op: str) -> tuple:
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return (int(value), int(value))
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, (int, np.integer)) for v in value):
-        return (int(value[0]), int(value[1]))
-    raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
 
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
            dilation: Any = 1) -> Tensor:
     """2-D cross-correlation of x (N, C, H, W) with weight (O, C, kh, kw), as torch's conv2d."""
-    stride, padding, dilation = (_pair(stride, "stride", "conv2d"), _pair(padding, "padding", "conv2d"),
-                                 _pair(dilation, "dilation", "conv2d"))
+    stride, padding, dilation = (arguments.pair(stride, "stride", "conv2d"),
+                                 arguments.pair(padding, "padding", "conv2d"),
+                                 arguments.pair(dilation, "dilation", "conv2d"))
     if x.ndim != 4 or weight.ndim != 4 or x.shape[1] != weight.shape[1]:
         raise ValueError(f"conv2d: expected input (N, C, H, W) and weight (O, C, kh, kw) with the same C, "
                          f"got input {x.shape} and weight {weight.shape}")
@@ -127,14 +121,15 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 
         if x.shape[2 + axis] + 2 * padding[axis] < dilation[axis] * (k - 1) + 1:
             raise ValueError(f"conv2d: the kernel {weight.shape[2:]} (dilation {dilation}) is larger than the "
                              f"padded input {x.shape[2:]} (padding {padding})")
-    return N.Conv2d.apply(x, weight, bias, stride=stride, padding=padding, dilation=dilation)
+    return Conv2d.apply(x, weight, bias, stride=stride, padding=padding, dilation=dilation)
 
 
 def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1) -> Tensor:
     """The maximum of every kernel window of x (N, C, H, W); stride defaults to kernel_size."""
-    kernel = _pair(kernel_size, "kernel_size", "max_pool2d")
-    stride = kernel if stride is None else _pair(stride, "stride", "max_pool2d")
-    padding, dilation = _pair(padding, "padding", "max_pool2d"), _pair(dilation, "dilation", "max_pool2d")
+    kernel = arguments.pair(kernel_size, "kernel_size", "max_pool2d")
+    stride = kernel if stride is None else arguments.pair(stride, "stride", "max_pool2d")
+    padding = arguments.pair(padding, "padding", "max_pool2d")
+    dilation = arguments.pair(dilation, "dilation", "max_pool2d")
     if x.ndim != 4:
         raise ValueError(f"max_pool2d: expected input of shape (N, C, H, W), got {x.shape}")
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
@@ -142,7 +137,7 @@ def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
     for axis in (0, 1):
         if x.shape[2 + axis] + 2 * padding[axis] < dilation[axis] * (kernel[axis] - 1) + 1:
             raise ValueError(f"max_pool2d: kernel {kernel} is larger than the input {x.shape[2:]}")
-    return N.MaxPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding, dilation=dilation)
+    return MaxPool2d.apply(x, kernel_size=kernel, stride=stride, padding=padding, dilation=dilation)
 
 
 def pad(x: Tensor, pad: Any, value: float = 0.0) -> Tensor:
@@ -162,9 +157,6 @@ def one_hot(labels: Tensor, num_classes: int = -1) -> Tensor:
 
 # ----------------------------------------------------------------------------- losses
 
-_REDUCTIONS = ("mean", "sum", "none")
-
-
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
         return loss.mean()
@@ -175,8 +167,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 
 def _check_pair(op: str, input: Tensor, target: Any, reduction: str) -> Tensor:
     """Losses that compare two same-shaped tensors: check and convert the target."""
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    arguments.reduction(reduction, op)
     if not isinstance(target, Tensor):
         target = Tensor(target, device=input.device)
     if target.shape != input.shape:
@@ -217,7 +208,7 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean") ->
     if data.size and input.device == "cpu" and (float(data.min()) < 0 or float(data.max()) > 1):
         raise ValueError("binary_cross_entropy: all input values must be probabilities in [0, 1]; "
                          "for raw scores use binary_cross_entropy_with_logits")
-    return _reduce(N.BinaryCrossEntropy.apply(input, target), reduction)
+    return _reduce(BinaryCrossEntropy.apply(input, target), reduction)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str = "mean",
@@ -236,8 +227,7 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
 
     target holds class indices (N,) — fused and stable — or class probabilities (N, C).
     """
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    arguments.reduction(reduction, "cross_entropy")
     if not isinstance(target, Tensor):
         target = Tensor(target, device=input.device)
     _check_logits("cross_entropy", input, target)
@@ -259,13 +249,12 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
                              f"got {target.shape}")
         return _reduce(-(target * input.log_softmax(1)).sum(axis=1), reduction)
     _check_labels("cross_entropy", input, target)
-    return N.CrossEntropy.apply(input, target.data, reduction=reduction)
+    return CrossEntropy.apply(input, target.data, reduction=reduction)
 
 
 def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """-input[i, target_i] for log-probabilities (N, C) (the output of log_softmax), averaged."""
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"nll_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    arguments.reduction(reduction, "nll_loss")
     if not isinstance(target, Tensor):
         target = Tensor(target, device=input.device)
     _check_logits("nll_loss", input, target)
@@ -295,8 +284,7 @@ def _check_labels(op: str, input: Tensor, target: Tensor) -> None:
     if target.shape != (input.shape[0],):
         raise ValueError(f"{op}: target of shape {target.shape} does not fit input of shape {input.shape}: "
                          f"expected ({input.shape[0]},)")
-    if target.device != input.device:
-        raise RuntimeError(f"{op}: input is on {input.device} but target is on {target.device}")
+    arguments.same_device(op, input, target)
     data = target.data
     if data.size and target.device == "cpu":     # on the GPU this check would wait for the device
         low, high = int(data.min()), int(data.max())

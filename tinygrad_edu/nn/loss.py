@@ -1,6 +1,7 @@
 """Loss modules: each wraps the function of the same name in nn.functional (lecture 5)."""
 from __future__ import annotations
 
+from .. import arguments
 from ..tensor import Tensor
 from . import functional as F
 from .module import Module
@@ -9,9 +10,7 @@ from .module import Module
 class _Loss(Module):
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        if reduction not in ("mean", "sum", "none"):
-            raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-        self.reduction = reduction
+        self.reduction = arguments.reduction(reduction, type(self).__name__)
 
 
 class MSELoss(_Loss):

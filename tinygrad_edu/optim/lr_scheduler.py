@@ -13,9 +13,9 @@ from outside), and also in closed form for `step(epoch)`.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
+from ..arguments import int_arg, number
 from .optimizer import Optimizer
 
 
@@ -31,8 +31,7 @@ class LRScheduler:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: expected an Optimizer (e.g. optim.SGD), got "
                             f"{type(optimizer).__name__}")
-        if not isinstance(last_epoch, int) or isinstance(last_epoch, bool) or last_epoch < -1:
-            raise ValueError(f"{type(self).__name__}: last_epoch must be an int >= -1, got {last_epoch!r}")
+        int_arg(last_epoch, "last_epoch", type(self).__name__, minimum=-1)
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -93,18 +92,6 @@ class LRScheduler:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, last_lr={self.get_last_lr()})"
 
 
-def _check_positive_int(value: Any, name: str, owner: str) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{owner}: {name} must be an int, got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{owner}: {name} must be >= 1, got {value}")
-
-
-def _check_real(value: Any, name: str, owner: str) -> None:
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"{owner}: {name} must be a number, got {type(value).__name__} {value!r}")
-
-
 class StepLR(LRScheduler):
     """Multiply the learning rate by gamma every step_size epochs:
 
@@ -115,8 +102,8 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
-        _check_positive_int(step_size, "step_size", "StepLR")
-        _check_real(gamma, "gamma", "StepLR")
+        int_arg(step_size, "step_size", "StepLR", minimum=1)
+        number(gamma, "gamma", "StepLR")
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -140,7 +127,7 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1):
-        _check_real(gamma, "gamma", "ExponentialLR")
+        number(gamma, "gamma", "ExponentialLR")
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -173,11 +160,11 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1):
-        _check_real(T_max, "T_max", "CosineAnnealingLR")
-        if not T_max > 0:
+        number(T_max, "T_max", "CosineAnnealingLR")
+        if not T_max > 0:                          # strictly positive: number(minimum=) means >=
             raise ValueError(f"CosineAnnealingLR: T_max (the number of epochs of the half cosine) must "
                              f"be > 0, got {T_max}")
-        _check_real(eta_min, "eta_min", "CosineAnnealingLR")
+        number(eta_min, "eta_min", "CosineAnnealingLR")
         self.T_max = T_max
         self.eta_min = eta_min
         super().__init__(optimizer, last_epoch)

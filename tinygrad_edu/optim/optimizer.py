@@ -27,13 +27,12 @@ where parameters are numbered in the order the groups list them.
 from __future__ import annotations
 
 import copy
-import numbers
 from collections import defaultdict
 from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .. import backend
+from .. import arguments, backend
 from ..autograd import enable_grad
 from ..tensor import Tensor
 
@@ -144,7 +143,11 @@ class Optimizer:
         """Raise ValueError/TypeError for an option outside its range (subclasses list theirs)."""
 
     def _check_at_least(self, options: dict[str, Any], key: str, low: float, what: str) -> None:
-        """options[key] must be a real number >= low (NaN fails too)."""
+        """options[key] must be a real number >= low (NaN fails too).
+
+        The range error keeps PyTorch's words ("Invalid learning rate: -0.1") with the option
+        and its bound, so it is written here rather than by arguments.number(minimum=low).
+        """
         self._check_number(options, key)
         value = options[key]
         if not value >= low:
@@ -152,10 +155,7 @@ class Optimizer:
 
     def _check_number(self, options: dict[str, Any], key: str) -> None:
         """options[key] must be a real number (not a bool, not a string)."""
-        value = options[key]
-        if not isinstance(value, numbers.Real) or isinstance(value, bool):
-            raise TypeError(f"{type(self).__name__}: {key} must be a number, got "
-                            f"{type(value).__name__} {value!r}")
+        arguments.number(options[key], key, type(self).__name__)
 
     # ------------------------------------------------------------------ the training step
 
@@ -201,12 +201,15 @@ class Optimizer:
         return loss
 
     def _raise_bad_gradient(self, p: Tensor, grad: Any) -> None:
-        name = type(self).__name__
-        if type(grad) is not type(p.data):
-            raise RuntimeError(f"{name}.step: a parameter on {p.device} has its gradient on "
-                               f"{backend.device_of(grad)}; keep .grad on the parameter's device")
-        raise ValueError(f"{name}.step: a parameter of shape {p.shape} has a gradient of shape "
-                         f"{tuple(grad.shape)}; they must match")
+        """Raise for a .grad on another device or of another shape than its parameter.
+
+        Two array classes of one device (a NumPy memmap beside an ndarray) are no error.
+        """
+        name = f"{type(self).__name__}.step"
+        arguments.same_device(name, p, grad)
+        if tuple(grad.shape) != p.shape:
+            raise ValueError(f"{name}: a parameter of shape {p.shape} has a gradient of shape "
+                             f"{tuple(grad.shape)}; they must match")
 
     def _init_state(self, param: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         """Create the per-parameter memory (buffers of zeros, a step counter) before its first step."""

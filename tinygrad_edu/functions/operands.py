@@ -1,0 +1,159 @@
+"""The operands of Tensor methods, made ready for a Function.
+
+A user writes `x * 2`, `x + numpy_array`, `int_tensor / 3.0`, `x[x > 0]` or
+`where(mask, x, 0.0)`; a Function's forward wants arrays that fit. This module holds the
+conversions in between: Python numbers stay raw, arrays and lists become Tensors on the
+first operand's device, an integer tensor meeting a float takes the float's dtype
+(PyTorch's rule), and shapes and devices are checked so that the error names the operation.
+
+These work on Tensors, so they find the Tensor class where Function.apply does:
+`autograd.Tensor`, set by tensor.py (this module cannot import tensor.py, which imports it).
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+from .. import arguments, autograd, backend
+
+
+def operand(x: Any, other: Any, op: str) -> Any:
+    """The other operand of a binary op on the Tensor x: a Tensor, or a Python number left raw.
+
+    NumPy and CuPy arrays, lists and tuples become Tensors on x's device; a NumPy scalar
+    becomes a Python number (so np.float64(2) * x keeps x's dtype).
+    """
+    if isinstance(other, (autograd.Tensor, int, float, bool)):
+        return other
+    if isinstance(other, np.generic):
+        return other.item()
+    if isinstance(other, (np.ndarray, list, tuple)) or backend.is_device_array(other):
+        return autograd.Tensor(other, device=x.device)
+    raise TypeError(f"{op}: unsupported operand type {type(other).__name__} (expected a Tensor, "
+                    "a number or an array)")
+
+
+def binary_operands(x: Any, other: Any, op: str, reverse: bool = False) -> tuple:
+    """(a, b) for fn.apply(a, b), where a = x (b = x when reverse: other - x for __rsub__).
+
+    Dtype rule (PyTorch's): an integer tensor meeting a float one takes the float's dtype;
+    meeting a Python float it becomes float32; a Python number never widens a float tensor.
+    """
+    other = operand(x, other, op)
+    is_tensor = isinstance(other, autograd.Tensor)
+    if is_tensor and x.data.dtype.kind != other.data.dtype.kind:
+        common = arguments.promote(x.data.dtype, other.data.dtype)
+        if common is not None:
+            x, other = x.astype(common), other.astype(common)
+    elif isinstance(other, float) and x.data.dtype.kind != "f":
+        x = x.astype(arguments.DEFAULT_FLOAT)
+    a, b = (other, x) if reverse else (x, other)
+    if is_tensor and a.data.shape != b.data.shape:
+        arguments.broadcastable(op, a.data.shape, b.data.shape)
+    return a, b
+
+
+def matmul_operands(x: Any, other: Any) -> tuple:
+    """(a, b) for MatMul.apply: other a Tensor (not a number), shapes that align, one float dtype."""
+    other = operand(x, other, "matmul")
+    if not isinstance(other, autograd.Tensor):
+        raise TypeError("matmul: both operands must be tensors or arrays, not a Python number")
+    arguments.matmul_shapes(x.shape, other.shape)
+    common = arguments.matmul_dtype(x.dtype, other.dtype)
+    return x.astype(common), other.astype(common)
+
+
+def compared_value(x: Any, other: Any, op: str) -> Any:
+    """The other side of a comparison (x < other), as a raw array or number that fits x."""
+    other = operand(x, other, op)
+    if isinstance(other, autograd.Tensor):
+        arguments.same_device(op, x, other)
+        arguments.broadcastable(op, x.shape, other.shape)
+        return other.data
+    return other
+
+
+def where_operands(condition: Any, x: Any, y: Any) -> tuple:
+    """(cond, x, y) for Where.apply: cond a bool array, x and y Tensors or numbers that fit it.
+
+    A condition that is not bool counts nonzero as true; a float and another dtype meet in
+    NumPy's common dtype.
+    """
+    Tensor = autograd.Tensor
+    cond = condition.data if isinstance(condition, Tensor) else condition
+    if isinstance(condition, Tensor) and condition.dtype != np.bool_:
+        cond = cond != 0
+    ref = x if isinstance(x, Tensor) else y
+    if not isinstance(ref, Tensor):
+        ref = x = Tensor(x)
+    x, y = operand(ref, x, "where"), operand(ref, y, "where")
+    if not hasattr(cond, "shape"):
+        cond = backend.xp(ref.data).asarray(cond, dtype=bool)
+    if isinstance(condition, Tensor):
+        arguments.same_device("where", condition, ref)
+    both = isinstance(x, Tensor) and isinstance(y, Tensor)
+    arguments.broadcastable("where", cond.shape, *[v.shape for v in (x, y) if isinstance(v, Tensor)])
+    if both and x.dtype != y.dtype and "f" in (x.dtype.kind, y.dtype.kind):
+        common = np.result_type(x.dtype, y.dtype)
+        x, y = x.astype(common), y.astype(common)
+    return cond, x, y
+
+
+def tensor_list(tensors: Any, op: str) -> list:
+    """A non-empty list of Tensors on one device (for cat and stack), from Tensors or arrays."""
+    Tensor = autograd.Tensor
+    if isinstance(tensors, Tensor) or not isinstance(tensors, Iterable):
+        raise TypeError(f"{op}: expected a list or tuple of tensors, got {type(tensors).__name__}")
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError(f"{op}: expected a non-empty list of tensors")
+    arguments.same_device(op, *tensors)
+    return tensors
+
+
+def array_index(index: Any, like: Any) -> Any:
+    """getitem's index with each Tensor and list in it turned into an array on the device of
+    the array `like`; Tensors used as indices hold integers or bools (a mask such as x > 0)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    out = []
+    for p in parts:
+        if isinstance(p, autograd.Tensor):
+            if p.dtype.kind not in "iub":
+                raise IndexError(f"getitem: tensors used as indices must be integer or bool, got {p.dtype}")
+            arguments.same_device("getitem", like, p)
+            p = p.data
+        elif isinstance(p, list):
+            p = backend.xp(like).asarray(p)
+            if p.size == 0:
+                p = p.astype(np.int64)
+        elif isinstance(p, np.ndarray) and backend.device_of(like) != "cpu":
+            p = backend.to_device(p, backend.device_of(like))
+        elif isinstance(p, (float, np.floating)):
+            raise IndexError(f"getitem: only integers, slices, None, ..., and integer or bool arrays are "
+                             f"valid indices, got the float {p!r}")
+        out.append(p)
+    return tuple(out) if isinstance(index, tuple) else out[0]
+
+
+def describe_index(index: Any) -> str:
+    """An index as an error message shows it: arrays by their shape, the rest by repr."""
+    parts = index if isinstance(index, tuple) else (index,)
+    shown = [f"array{tuple(p.shape)}" if hasattr(p, "shape") and getattr(p, "ndim", 0) else repr(p) for p in parts]
+    return "[" + ", ".join(shown) + "]"
+
+
+def update_in_place(x: Any, value: Any, op: str, ufunc: str) -> None:
+    """x.data op= value, outside the graph (w -= lr * w.grad under no_grad): the value must
+    broadcast to x's shape, and keep x's dtype kind (no floats into an int tensor)."""
+    if isinstance(value, autograd.Tensor):
+        if value.device != x.device:
+            arguments.same_device(op, x, value)       # raises, naming both devices
+        value = value.data
+    shape = getattr(value, "shape", ())
+    if shape != x.data.shape:
+        arguments.inplace_shape(op, shape, x.data.shape)
+    try:
+        getattr(backend.xp(x.data), ufunc)(x.data, value, out=x.data, casting="same_kind")
+    except TypeError as exc:     # e.g. adding floats to an int tensor in place
+        raise TypeError(f"{op}: cannot update a {x.dtype} tensor in place with this value: {exc}") from None

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = [pytest.mark.lecture09]   # the GPU benchmark script
+
 ROOT = Path(__file__).resolve().parents[1]
 FAKE_CUPY = ROOT / "tests" / "fake_cupy"
 SCRIPT = ROOT / "benchmarks" / "bench_gpu.py"

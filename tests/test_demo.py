@@ -17,6 +17,8 @@ import matplotlib.image as mpimg  # noqa: E402
 import tinygrad_edu  # noqa: E402
 from tinygrad_edu.demo import main  # noqa: E402
 
+pytestmark = [pytest.mark.lecture09]   # the demo: a model trained end to end, on the CPU or the GPU
+
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ("graph.png", "decision_boundary.png", "loss_curve.png")
 ACCURACY_LINE = re.compile(r"^accuracy: train (\d\.\d{3}), test (\d\.\d{3})$", re.MULTILINE)

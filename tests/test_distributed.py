@@ -21,6 +21,8 @@ import pytest
 import tinygrad_edu as tg
 from tinygrad_edu import nn
 
+pytestmark = [pytest.mark.lecture09]   # moving models to PyTorch and training them there
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "examples" / "train_ddp.py"
 README = ROOT / "README.md"

@@ -17,7 +17,11 @@ import inspect
 import pkgutil
 import types
 
+import pytest
+
 from tinygrad_edu.autograd import Function
+
+pytestmark = [pytest.mark.lecture06]   # every Function states its math (forward and derivative)
 
 PACKAGES = ("tinygrad_edu", "visualize")
 NOT_CHECKED = {"tinygrad_edu.demo"}        # a script (python -m tinygrad_edu.demo), not an API

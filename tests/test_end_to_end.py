@@ -8,6 +8,8 @@ import tinygrad_edu as tg
 from tinygrad_edu import Tensor, nn, no_grad, optim
 from tinygrad_edu.data import DataLoader, TensorDataset, make_moons
 
+pytestmark = [pytest.mark.lecture03, pytest.mark.lecture08]   # MLPs and a CNN trained to an accuracy
+
 
 def _train(model, X, y, epochs, lr, batch_size=64, seed=0):
     loader = DataLoader(TensorDataset(Tensor(X), Tensor(y)), batch_size=batch_size, shuffle=True, seed=seed)

@@ -12,6 +12,9 @@ import pytest
 import tinygrad_edu
 from tinygrad_edu import Tensor
 
+# shape errors of matmul and broadcasting; errors of the backward pass
+pytestmark = [pytest.mark.lecture03, pytest.mark.lecture06]
+
 needs_no_gpu = pytest.mark.skipif(tinygrad_edu.cuda_available(),
                                   reason="CuPy and a GPU are present: 'cuda' is available")
 

@@ -16,6 +16,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 from tinygrad_edu import nn  # noqa: E402
 from tinygrad_edu.estimators import MLPClassifier, MLPRegressor  # noqa: E402
 
+pytestmark = [pytest.mark.lecture10]   # MLPRegressor / MLPClassifier, the homework's API
+
 SMALL = dict(hidden_layer_sizes=(16,), learning_rate=0.01, max_iter=30, random_state=0)
 
 

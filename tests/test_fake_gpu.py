@@ -18,7 +18,10 @@ import pytest
 
 from tinygrad_edu import backend
 
-FAKE_CUPY_DIR = Path(__file__).parent / "fake_cupy"
+from .conftest import FAKE_CUPY_DIR, load_fake_cupy, unload_fake_cupy
+
+pytestmark = [pytest.mark.lecture09]   # the GPU: the fake CuPy that runs the 'cuda' cases without one
+
 REPO = Path(__file__).parent.parent
 needs_gxx = pytest.mark.skipif(shutil.which("g++") is None, reason="ElementwiseKernel needs g++ on the CPU")
 
@@ -37,13 +40,10 @@ def cp():
             pytest.skip("a real CuPy is imported in this session")
         yield loaded
         return
-    sys.path.insert(0, str(FAKE_CUPY_DIR))
     try:
-        yield importlib.import_module("cupy")
+        yield load_fake_cupy()
     finally:
-        sys.path.remove(str(FAKE_CUPY_DIR))
-        for name in [n for n in sys.modules if n.split(".")[0] in ("cupy", "cupyx")]:
-            del sys.modules[name]
+        unload_fake_cupy()
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ import tinygrad_edu.nn.functional as F
 from tinygrad_edu import Tensor, backend, nn, optim
 from tinygrad_edu.data import DataLoader, TensorDataset
 
+pytestmark = [pytest.mark.lecture09]   # the GPU: a training step that never waits for the device
+
 
 @pytest.fixture
 def fake_cupy():

@@ -7,6 +7,8 @@ import pytest
 
 from tinygrad_edu import Function, GradcheckError, Tensor, gradcheck
 
+pytestmark = [pytest.mark.lecture07]   # central differences against backward()
+
 
 def float64_leaf(values, requires_grad=True):
     return Tensor(np.asarray(values, dtype=np.float64), requires_grad=requires_grad)

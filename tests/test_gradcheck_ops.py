@@ -16,12 +16,14 @@ from hypothesis import strategies as st
 import tinygrad_edu
 from tinygrad_edu import Tensor
 
-from reference.op_table import OPS   # tests/ is on sys.path (rootdir conftest)
+from .reference.op_table import OPS
 
-CHECKED = [op for op in OPS if op.differentiable and op.gradcheck]
+pytestmark = [pytest.mark.lecture07]
+
+CHECKED = [pytest.param(op, id=op.name, marks=op.marks()) for op in OPS if op.differentiable and op.gradcheck]
 
 
-@pytest.mark.parametrize("op", CHECKED, ids=str)
+@pytest.mark.parametrize("op", CHECKED)
 @settings(max_examples=8, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data())
@@ -31,4 +33,3 @@ def test_backward_matches_central_differences(op, device, data):
     arrays, params = op.sample(rng, shapes)
     inputs = [Tensor(a, dtype="float64", requires_grad=True, device=device) for a in arrays]
     assert tinygrad_edu.gradcheck(lambda *xs: op.ours(*xs, **params), *inputs)
-

@@ -1,9 +1,12 @@
 """The fused GPU kernels (tinygrad_edu/kernels.py) against the plain array code beside them.
 
-On "cuda" each op runs twice, with fusion on and off, and the two must agree: values and
-gradients, float32 and float64, with inputs that reach every branch (negative, zero, large).
-The reference suite already checks both against PyTorch; this pins down that the fused kernel
-computes what its plain twin computes. On "cpu" there are no kernels: `kernels.get` must say so.
+On "cuda" each row of the op table (tests/reference/op_table.py) whose Function has a fused
+path runs twice, with fusion on and off, and the two must agree: values and gradients, float32
+and float64, on drawn inputs and on the row's edge cases (negative, zero, huge, infinite, ties).
+The fused run must ask for exactly the kernels the row names. The reference suite already
+checks both paths against PyTorch; this pins down that the fused kernel computes what its
+plain twin computes. The optimizers and dropout, which are not Functions, have their own
+cases here. On "cpu" there are no kernels: `kernels.get` must say so.
 """
 import os
 import subprocess
@@ -11,24 +14,22 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import tinygrad_edu.nn.functional as F
 from tinygrad_edu import Tensor, backend, kernels, optim
 from tinygrad_edu.gradcheck import gradcheck
 
-EDGES = np.array([-1e4, -30.0, -5.0, -1.0, -1e-3, 0.0, 1e-3, 0.5, 1.0, 5.0, 30.0, 1e4])
+from .conftest import assert_close, kernel_requests, upstream_gradient
+from .reference.op_table import OPS
 
-ACTIVATIONS = {
-    "sigmoid": lambda x: x.sigmoid(),
-    "tanh": lambda x: x.tanh(),
-    "relu": lambda x: x.relu(),
-    "leaky_relu": lambda x: F.leaky_relu(x, 0.1),
-    "elu": lambda x: F.elu(x, 0.7),
-    "gelu": lambda x: F.gelu(x),
-    "gelu_tanh": lambda x: F.gelu(x, approximate="tanh"),
-    "softplus": lambda x: F.softplus(x),
-    "softplus_beta": lambda x: F.softplus(x, beta=2.0, threshold=5.0),
-}
+pytestmark = [pytest.mark.lecture09]
+
+# Kernels that no Function asks for: the optimizers' updates and dropout's mask (tested below).
+OTHER_KERNELS = {"sgd", "sgd_momentum", "adam", "adam_amsgrad", "dropout_mask"}
+FUSED_ROWS = [op for op in OPS if op.kernels]
+DTYPES = pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
 
 
 @pytest.fixture
@@ -39,49 +40,60 @@ def fusion():
     kernels.set_fused(before)
 
 
-def run_activation(fn, values, device, dtype):
-    x = Tensor(values.astype(dtype), device=device, requires_grad=True)
-    y = fn(x)
-    upstream = Tensor(np.linspace(-2, 2, int(np.prod(y.shape))).reshape(y.shape).astype(dtype), device=device)
-    (y * upstream).sum().backward()
-    return y.detach().numpy(), x.grad.numpy()
-
-
-def close(a, b, dtype):
+def close(a, b, dtype, what=""):
     # float32: tanh or exp of the C library and of NumPy may differ by an ulp, and GELU-tanh's
     # 1 + tanh(t) near t = -5 turns one ulp into about 1e-6 absolute
     rtol, atol = (2e-6, 5e-6) if dtype == np.float32 else (1e-13, 1e-13)
-    np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+    assert_close(a, b, what, rtol=rtol, atol=atol)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
-def test_fused_activation_equals_the_plain_path(name, dtype, device, fusion):
-    rng = np.random.default_rng(1)
-    values = np.concatenate([EDGES, rng.normal(0, 3, 52)]).reshape(8, 8)
+# ----------------------------------------------------------------------------- every fused Function
+
+def run_row(op, arrays, params, device, dtype):
+    """Forward and backward of one row; returns the output and every input's gradient."""
+    inputs = [Tensor(a.astype(dtype), device=device, requires_grad=True) for a in arrays]
+    out = op.ours(*inputs, **params)
+    out.backward(Tensor(upstream_gradient(out.shape, out.dtype), device=out.device))
+    return [out.detach().numpy()] + [x.grad.numpy() for x in inputs]
+
+
+def check_fused_equals_plain(op, arrays, params, device, dtype, fusion):
     fusion(True)
-    fused = run_activation(ACTIVATIONS[name], values, device, dtype)
+    with kernel_requests() as asked:
+        fused = run_row(op, arrays, params, device, dtype)
+    assert set(asked) == set(op.kernels), f"{op.name}: the fused run asked for {sorted(set(asked))}"
     fusion(False)
-    plain = run_activation(ACTIVATIONS[name], values, device, dtype)
-    for a, b in zip(fused, plain):
-        assert a.dtype == dtype
-        close(a, b, dtype)
+    plain = run_row(op, arrays, params, device, dtype)
+    for what, a, b in zip(["output"] + [f"gradient of input {i}" for i in range(len(arrays))], fused, plain):
+        assert a.dtype == b.dtype == dtype, f"{op.name}: {what} is {a.dtype} fused, {b.dtype} plain"
+        close(a, b, dtype, f"{op.name} with {params}: {what}")
 
 
-@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-def test_fused_cross_entropy_backward_equals_the_plain_path(reduction, device, fusion):
-    rng = np.random.default_rng(2)
-    logits = rng.normal(0, 4, (16, 7)).astype(np.float32)
-    labels = rng.integers(0, 7, 16)
-    results = []
-    for enabled in (True, False):
-        fusion(enabled)
-        z = Tensor(logits, device=device, requires_grad=True)
-        loss = F.cross_entropy(z, Tensor(labels, device=device), reduction=reduction)
-        (loss * 3.0).sum().backward()
-        results.append((loss.detach().numpy(), z.grad.numpy()))
-    for a, b in zip(*results):
-        close(a, b, np.float32)
+@DTYPES
+@pytest.mark.parametrize("op", [pytest.param(op, id=op.name, marks=op.marks()) for op in FUSED_ROWS])
+@settings(max_examples=5, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_fused_kernels_equal_the_plain_code(op, dtype, cuda, fusion, data):
+    shapes = data.draw(op.shapes, label="shapes")
+    arrays, params = op.sample(np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed")), shapes)
+    check_fused_equals_plain(op, arrays, params, cuda, dtype, fusion)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@DTYPES
+@pytest.mark.parametrize("op, case", [pytest.param(op, case, id=f"{op.name}-edge{k}", marks=op.marks())
+                                      for op in FUSED_ROWS for k, case in enumerate(op.edges)])
+def test_fused_kernels_equal_the_plain_code_at_the_edges(op, case, dtype, cuda, fusion):
+    check_fused_equals_plain(op, [np.array(a) for a in case.arrays], dict(case.params), cuda, dtype, fusion)
+
+
+def test_every_kernel_belongs_to_a_row_of_the_op_table_or_to_an_optimizer_or_dropout():
+    named = {name for op in OPS for name in op.kernels} | OTHER_KERNELS
+    assert not set(kernels.SPECS) - named, (
+        f"kernels no test runs: {sorted(set(kernels.SPECS) - named)}; name them in the op table row "
+        f"of their Function (kernels=...)")
+    assert not named - set(kernels.SPECS), f"named but not defined: {sorted(named - set(kernels.SPECS))}"
 
 
 OPTIMIZERS = [
@@ -112,13 +124,13 @@ def backend_copy(value):
     return value.get() if hasattr(value, "get") else np.asarray(value)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@DTYPES
 @pytest.mark.parametrize("name, options", OPTIMIZERS, ids=[f"{n}{o}" for n, o in OPTIMIZERS])
-def test_fused_optimizer_step_equals_the_plain_path(name, options, dtype, device, fusion):
+def test_fused_optimizer_step_equals_the_plain_path(name, options, dtype, cuda, fusion):
     fusion(True)
-    w_fused, state_fused = run_optimizer(name, options, device, dtype)
+    w_fused, state_fused = run_optimizer(name, options, cuda, dtype)
     fusion(False)
-    w_plain, state_plain = run_optimizer(name, options, device, dtype)
+    w_plain, state_plain = run_optimizer(name, options, cuda, dtype)
     close(w_fused, w_plain, dtype)
     assert len(state_fused) == len(state_plain)
     for a, b in zip(state_fused, state_plain):
@@ -150,100 +162,29 @@ def test_the_environment_variable_turns_fusion_off():
 
 # ----------------------------------------------------------------------------- convolution and pooling
 
-CONV_CASES = [                      # kernel_size, stride, padding, dilation
-    (3, 1, 1, 1),
-    (3, 2, 0, 1),
-    (3, 1, 2, 2),
-    (2, 2, 1, 1),
-    ((3, 2), (2, 1), (1, 0), (1, 2)),
-    (3, 2, 2, 2),
-]
-
-
-def run_conv(case, device, dtype):
-    kernel_size, stride, padding, dilation = case
-    kh, kw = kernel_size if isinstance(kernel_size, tuple) else (kernel_size, kernel_size)
-    rng = np.random.default_rng(4)
-    x, w, b = (Tensor(rng.normal(size=shape).astype(dtype), device=device, requires_grad=True)
-               for shape in [(2, 3, 9, 7), (4, 3, kh, kw), (4,)])
-    y = F.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation)
-    upstream = Tensor(rng.normal(size=y.shape).astype(dtype), device=device)
-    (y * upstream).sum().backward()
-    return y.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-@pytest.mark.parametrize("case", CONV_CASES, ids=[f"k{k}-s{s}-p{p}-d{d}" for k, s, p, d in CONV_CASES])
-def test_fused_conv2d_equals_the_plain_path(case, dtype, device, fusion):
-    fusion(True)
-    fused = run_conv(case, device, dtype)
-    fusion(False)
-    plain = run_conv(case, device, dtype)
-    for a, b in zip(fused, plain):
-        assert a.dtype == dtype
-        close(a, b, dtype)
-
-
-POOL_CASES = [                      # kernel_size, stride, padding, dilation
-    (2, 2, 0, 1),
-    (3, 1, 1, 1),                   # overlapping windows: an input can win in several of them
-    (3, 2, 1, 1),
-    (2, 1, 0, 2),
-    (3, 3, 1, 1),
-    ((3, 2), (1, 2), (1, 0), (2, 1)),
-]
-POOL_INPUTS = {
-    "distinct": lambda rng, shape: rng.normal(size=shape),
-    "ties": lambda rng, shape: rng.integers(-2, 1, size=shape).astype(np.float64),   # many equal maxima, all <= 0
-}
-
-
-def run_pool(case, values, device, dtype):
-    kernel_size, stride, padding, dilation = case
-    rng = np.random.default_rng(5)
-    x = Tensor(POOL_INPUTS[values](rng, (2, 3, 9, 8)).astype(dtype), device=device, requires_grad=True)
-    y = F.max_pool2d(x, kernel_size, stride=stride, padding=padding, dilation=dilation)
-    upstream = Tensor(rng.normal(size=y.shape).astype(dtype), device=device)
-    (y * upstream).sum().backward()
-    return y.detach().numpy(), x.grad.numpy()
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-@pytest.mark.parametrize("values", sorted(POOL_INPUTS))
-@pytest.mark.parametrize("case", POOL_CASES, ids=[f"k{k}-s{s}-p{p}-d{d}" for k, s, p, d in POOL_CASES])
-def test_fused_max_pool2d_equals_the_plain_path(case, values, dtype, device, fusion):
-    fusion(True)
-    fused = run_pool(case, values, device, dtype)
-    fusion(False)
-    plain = run_pool(case, values, device, dtype)
-    for a, b in zip(fused, plain):
-        assert a.dtype == dtype
-        close(a, b, dtype)
-
-
 @pytest.mark.parametrize("forward_fused", [True, False], ids=["fused-forward", "plain-forward"])
-def test_conv_and_pool_backward_accept_either_forward(forward_fused, device, fusion):
+def test_conv_and_pool_backward_accept_either_forward(forward_fused, cuda, fusion):
     """The saved context is the same on both paths: switching fusion between forward and backward works."""
     def run(switch_before_backward):
         rng = np.random.default_rng(6)
         fusion(forward_fused)
-        x = Tensor(rng.normal(size=(2, 2, 7, 7)), device=device, requires_grad=True)
-        w = Tensor(rng.normal(size=(3, 2, 3, 3)), device=device, requires_grad=True)
+        x = Tensor(rng.normal(size=(2, 2, 7, 7)), device=cuda, requires_grad=True)
+        w = Tensor(rng.normal(size=(3, 2, 3, 3)), device=cuda, requires_grad=True)
         y = F.max_pool2d(F.conv2d(x, w, padding=1, stride=(1, 2)), 3, stride=2, padding=1)
         if switch_before_backward:
             fusion(not forward_fused)
-        (y * Tensor(rng.normal(size=y.shape), device=device)).sum().backward()
+        (y * Tensor(rng.normal(size=y.shape), device=cuda)).sum().backward()
         return y.detach().numpy(), x.grad.numpy(), w.grad.numpy()
 
     for a, b in zip(run(True), run(False)):
         close(a, b, np.float64)
 
 
-def test_fused_conv_and_pool_pass_gradcheck(device, fusion):
+def test_fused_conv_and_pool_pass_gradcheck(cuda, fusion):
     fusion(True)
     rng = np.random.default_rng(7)
-    x = Tensor(rng.normal(size=(1, 2, 6, 5)), device=device, requires_grad=True)
-    w = Tensor(rng.normal(size=(2, 2, 3, 2)), device=device, requires_grad=True)
+    x = Tensor(rng.normal(size=(1, 2, 6, 5)), device=cuda, requires_grad=True)
+    w = Tensor(rng.normal(size=(2, 2, 3, 2)), device=cuda, requires_grad=True)
     assert gradcheck(lambda x, w: F.max_pool2d(F.conv2d(x, w, padding=1, dilation=(1, 2)), 3, 2, 1), x, w)
 
 
@@ -273,7 +214,7 @@ def test_fused_conv_and_pool_launch_as_many_kernels_for_any_kernel_size(op, fusi
     assert sum(launches_of_a_step(cupy, op, 2)) < sum(launches_of_a_step(cupy, op, 5))
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@DTYPES
 def test_dropout_keeps_each_element_with_probability_one_minus_p_on_both_paths(dtype, device, fusion):
     """The fused mask draws its random numbers differently (in the tensor's dtype), so the two
     paths are compared by what dropout promises, not element by element."""

@@ -20,6 +20,8 @@ import tinygrad_edu.nn as nn
 import tinygrad_edu.nn.functional as F
 from tinygrad_edu import Tensor
 
+pytestmark = [pytest.mark.lecture09]   # nn.Module, Sequential, state_dict
+
 
 @pytest.fixture(autouse=True)
 def _seed_torch():

@@ -16,6 +16,8 @@ import torch
 from tinygrad_edu import Tensor, optim
 from tinygrad_edu.optim import lr_scheduler
 
+pytestmark = [pytest.mark.lecture08]   # SGD, momentum, Adagrad, RMSprop, Adam, weight decay, schedulers
+
 STEPS = 100
 ATOL = 1e-5
 
@@ -24,15 +26,6 @@ X = _rng.normal(size=(16, 3))
 Y = _rng.normal(size=(16, 2))
 WEIGHTS = [_rng.normal(size=(3, 5)) * 0.5, _rng.normal(size=5) * 0.1,
            _rng.normal(size=(5, 2)) * 0.5, _rng.normal(size=2) * 0.1]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _torch_on_one_thread():
-    """Tiny tensors: torch's thread pool only adds overhead (and contention on a busy CI box)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 # ----------------------------------------------------------------------------- the twin models

@@ -6,6 +6,8 @@ import pytest
 
 from tinygrad_edu import backend
 
+pytestmark = [pytest.mark.lecture09]   # the README's examples
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
 # The PyTorch twin needs torch only. The data-parallel block needs torchrun: tests/test_distributed.py

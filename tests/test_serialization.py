@@ -19,12 +19,9 @@ import pytest
 from tinygrad_edu import Tensor, nn
 from tinygrad_edu.serialization import from_torch, load, save, to_torch
 
+pytestmark = [pytest.mark.lecture09]   # save / load, state_dicts that move to PyTorch
+
 safetensors = pytest.importorskip("safetensors")
-
-
-@pytest.fixture
-def torch():
-    return pytest.importorskip("torch")
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -16,6 +16,8 @@ import torch
 import tinygrad_edu
 from tinygrad_edu import Tensor, no_grad
 
+pytestmark = [pytest.mark.lecture06, pytest.mark.lecture09]   # the Tensor API as PyTorch has it
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

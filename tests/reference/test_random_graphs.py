@@ -11,6 +11,7 @@ All shapes come from SHAPES, whose dimensions are 1 or 3, so any two nodes broad
 together and every result lands in SHAPES again.
 """
 import numpy as np
+import pytest
 import torch
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -18,6 +19,8 @@ from hypothesis.extra import numpy as hnp
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, multiple, rule
 
 from tinygrad_edu import Tensor
+
+pytestmark = [pytest.mark.lecture06]   # random graphs with reuse and diamonds, against torch
 
 SHAPES = [(), (1,), (3,), (1, 1), (1, 3), (3, 1), (3, 3)]
 LEAF_SHAPES = SHAPES + [(3, 3), (3, 3)]     # full matrices more often: transposes matter there

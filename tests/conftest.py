@@ -6,6 +6,7 @@ Fixtures
   cuda        the "cuda" case alone, for tests that only mean something on the GPU (fused kernels)
   rng         a NumPy Generator seeded with 0, fresh in every test
   torch       the torch module, or the test is skipped when torch is not installed
+  fake_cupy   the fake CuPy, which counts host copies and launches (skipped without --fake-gpu)
 
 Helpers (import them: `from .conftest import assert_close`, `from ..conftest import ...` in
 tests/reference/):
@@ -262,3 +263,16 @@ def _fresh_state():
     yield
     backend.set_default_device(before)
     assert tinygrad_edu.is_grad_enabled(), "a test left grad mode off"
+
+
+@pytest.fixture
+def fake_cupy():
+    """The fake CuPy module, which counts host copies and kernel launches; skips on a real GPU
+    (which does not count them) or without --fake-gpu."""
+    from tinygrad_edu import backend
+    if not backend.cuda_available():
+        pytest.skip("needs CuPy and an NVIDIA GPU (or pytest --fake-gpu)")
+    cupy = backend.module_for("cuda")
+    if not hasattr(cupy, "_fake_reset_sync_count"):
+        pytest.skip("real CuPy does not count synchronisations; run with --fake-gpu")
+    return cupy

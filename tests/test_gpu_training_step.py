@@ -15,14 +15,6 @@ from tinygrad_edu.data import DataLoader, TensorDataset
 pytestmark = [pytest.mark.lecture09]   # the GPU: a training step that never waits for the device
 
 
-@pytest.fixture
-def fake_cupy():
-    if not backend.cuda_available():
-        pytest.skip("needs CuPy and an NVIDIA GPU (or pytest --fake-gpu)")
-    cupy = backend.module_for("cuda")
-    if not hasattr(cupy, "_fake_reset_sync_count"):
-        pytest.skip("real CuPy does not count synchronisations; run with --fake-gpu")
-    return cupy
 
 
 def syncs_in_steps(cupy, step, warmup=1, steps=3):

@@ -21,8 +21,6 @@ pytestmark = [pytest.mark.lecture09]   # the GPU's fused kernels
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGES = ("tinygrad_edu", "visualize")
-# What the code may use of tinygrad_edu.kernels; a new way in has to be taught to this scan.
-KERNELS_API = {"get", "SPECS", "set_fused", "fused_enabled"}
 
 
 @dataclass(frozen=True)
@@ -43,43 +41,42 @@ def _literal_names(node: ast.expr) -> tuple[str, ...] | None:
     return None
 
 
-def _is_kernels_module(node: ast.ImportFrom, level_path: str) -> bool:
-    """True for `from .. import ...` / `from tinygrad_edu import ...` (the package of kernels)."""
-    return node.module in (None, "tinygrad_edu") and (node.level > 0 or node.module == "tinygrad_edu")
+def _aliases(tree: ast.AST, where: str) -> tuple[set[str], set[str], list[str]]:
+    """The names bound to the kernels module and to kernels.get in one file, and imports that
+    reach the kernels in a way this scan does not follow."""
+    module_aliases, get_aliases, others = set(), set(), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == "tinygrad_edu.kernels":
+                    if alias.asname:
+                        module_aliases.add(alias.asname)
+                    else:
+                        others.append(f"{where}:{node.lineno}: import tinygrad_edu.kernels (use `as` a name)")
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if module.split(".")[-1] == "kernels":                 # from ..kernels import get
+                for alias in node.names:
+                    if alias.name == "get":
+                        get_aliases.add(alias.asname or "get")
+                    else:
+                        others.append(f"{where}:{node.lineno}: from kernels import {alias.name}")
+            elif (node.level > 0 and module == "") or module == "tinygrad_edu":
+                for alias in node.names:                            # from .. import kernels [as k]
+                    if alias.name == "kernels":
+                        module_aliases.add(alias.asname or "kernels")
+    return module_aliases, get_aliases, others
 
 
 class _Scan(ast.NodeVisitor):
-    def __init__(self, where: str):
+    def __init__(self, source: str, where: str):
         self.where = where
-        self.module_aliases: set[str] = set()   # names bound to the kernels module
-        self.get_aliases: set[str] = set()      # names bound to kernels.get itself
+        tree = ast.parse(source, filename=where)
+        self.module_aliases, self.get_aliases, self.other_uses = _aliases(tree, where)
         self.lookups: list[Lookup] = []
-        self.other_uses: list[str] = []         # kernels.<attribute> outside KERNELS_API
+        self._seen: set[int] = set()            # the Attribute nodes already read as a lookup
+        self.visit(tree)
 
-    # -------------------------------------------------------------- imports
-    def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            if alias.name == "tinygrad_edu.kernels" and alias.asname:
-                self.module_aliases.add(alias.asname)
-            elif alias.name == "tinygrad_edu.kernels":
-                self.other_uses.append(f"{self.where}:{node.lineno}: import tinygrad_edu.kernels without a name")
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        module = node.module or ""
-        if module.split(".")[-1] == "kernels":                     # from ..kernels import get, SPECS
-            for alias in node.names:
-                if alias.name == "get":
-                    self.get_aliases.add(alias.asname or "get")
-                elif alias.name == "SPECS":
-                    self.module_aliases.add("")                     # marker: SPECS used bare
-                    self.other_uses.append(f"{self.where}:{node.lineno}: SPECS imported by name")
-        elif module in ("", "tinygrad_edu") and (node.level > 0 or module == "tinygrad_edu"):
-            for alias in node.names:                                # from .. import kernels [as k]
-                if alias.name == "kernels":
-                    self.module_aliases.add(alias.asname or "kernels")
-        self.generic_visit(node)
-
-    # -------------------------------------------------------------- uses
     def _kernels_attribute(self, node: ast.AST) -> str | None:
         if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
                 and node.value.id in self.module_aliases):
@@ -97,36 +94,30 @@ class _Scan(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
-        is_get = self._kernels_attribute(func) == "get" or (isinstance(func, ast.Name)
-                                                            and func.id in self.get_aliases)
-        if is_get:
+        if self._kernels_attribute(func) == "get" or (isinstance(func, ast.Name) and func.id in self.get_aliases):
+            self._seen.add(id(func))
             name = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "name"), None)
             self._record(node, name)
         self.generic_visit(node)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
         if self._kernels_attribute(node.value) == "SPECS":
+            self._seen.add(id(node.value))
             self._record(node, node.slice)
         self.generic_visit(node)
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         attr = self._kernels_attribute(node)
-        if attr is not None and attr not in KERNELS_API:
-            self.other_uses.append(f"{self.where}:{node.lineno}: kernels.{attr}")
+        if attr is not None and id(node) not in self._seen and attr not in ("set_fused", "fused_enabled"):
+            # kernels.get passed around, kernels.SPECS.get(...), kernels._built, ...
+            self.other_uses.append(f"{self.where}:{node.lineno}: {ast.unparse(node)} (not a call of get "
+                                   f"or a subscript of SPECS)")
         self.generic_visit(node)
 
 
 def scan_source(source: str, where: str) -> _Scan:
-    """Every kernel lookup in one file's source. Imports are read first, so an alias defined
-    below its use is still seen."""
-    tree = ast.parse(source, filename=where)
-    scan = _Scan(where)
-    for node in ast.walk(tree):                     # the aliases, wherever they are bound
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            scan.visit(node)
-    scan.lookups.clear()
-    scan.visit(tree)
-    return scan
+    """Every kernel lookup in one file's source."""
+    return _Scan(source, where)
 
 
 def scan_tree() -> list[_Scan]:
@@ -206,6 +197,11 @@ def test_the_scan_catches_a_misspelt_name_under_any_alias():
 def test_the_scan_refuses_a_name_it_cannot_read():
     scan = scan_source("from .. import kernels\nfused = kernels.get(name + '_backward', x)\n", "dynamic.py")
     assert scan.lookups == [Lookup("dynamic.py:2", (), "name + '_backward'")]
+
+
+def test_the_scan_refuses_another_way_to_the_kernels():
+    scan = scan_source("from .. import kernels\nlookup = kernels.get\nspec = kernels.SPECS.get('relu')\n", "other.py")
+    assert len(scan.other_uses) == 2 and not scan.lookups, scan.other_uses
 
 
 def test_get_refuses_an_unknown_name_on_the_cpu_too():

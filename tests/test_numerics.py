@@ -1,6 +1,6 @@
 """Numerical behaviour at the extremes and at the kinks, with PyTorch 2.13 as the referee.
 
-Stability: the fused activations and the softmax family must give finite values and
+Stability: the activations in stable form and the softmax family must give finite values and
 finite gradients for logits of ±88, ±1000 and ±1e4, equal to PyTorch's.
 Conventions: where a derivative is not defined (relu at 0, |x| at 0, ties in max/min,
 the bounds of clip) the engine picks the same subgradient as PyTorch.

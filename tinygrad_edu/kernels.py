@@ -6,14 +6,16 @@ Adam update written with array operations is about ten launches per parameter. F
 models of a course the launches, not the arithmetic, set the speed, so the chains that run in
 every training step are written here once more as single CuPy ElementwiseKernels.
 
-The plain array code stays where it was, right beside each call, and remains the definition:
-it runs on the CPU, and on the GPU too when fusion is off (TINYGRAD_EDU_FUSED=0 or
-`set_fused(False)`). The tests run both paths against PyTorch. A caller writes
+The plain array code stays in each caller, written first, and remains the definition: it
+runs on the CPU, and on the GPU too when fusion is off (TINYGRAD_EDU_FUSED=0 or
+`set_fused(False)`). The kernel comes second, with one comment saying what it saves. The tests
+run both paths against PyTorch, and tests/test_kernel_names.py checks, without a GPU, that
+every name a caller asks for is in SPECS below. A caller writes
 
     fused = kernels.get("sigmoid_backward", y)
-    if fused is not None:
-        return fused(grad, y)
-    return grad * y * (1 - y)
+    if fused is None:
+        return grad * y * (1 - y)          # the lecture's line: three launches, two temporaries
+    return fused(grad, y)                  # one launch, one pass over memory
 
 How to read a kernel: `inputs` and `outputs` declare the arguments; `T` stands for the element
 type of the arrays (float or double), and scalar arguments declared `T` are converted to it.
@@ -89,13 +91,16 @@ SPECS: dict[str, tuple[str, str, str]] = {
     "exp_shifted": (                           # e^(z - max): a row of all -inf keeps shift 0
         "T z, T shift", "T e",
         "e = exp(z - (isfinite(shift) ? shift : T(0)))"),
+    # A label outside [0, classes) makes its row NaN (loss and gradient): checking the range on
+    # the host would wait for the GPU, and a gather with it would silently wrap around.
     "cross_entropy_forward": (                 # softmax, and each row's -log softmax[target]
-        "T e, T total, T z, T shift, I target, I column", "T p, T picked",
+        "T e, T total, T z, T shift, I target, I column, int32 classes, T nan_value", "T p, T picked",
         "p = e / total;"
-        "picked = column == target ? log(total) - (z - (isfinite(shift) ? shift : T(0))) : T(0)"),
+        "picked = target < 0 || target >= classes ? nan_value"
+        " : column == target ? log(total) - (z - (isfinite(shift) ? shift : T(0))) : T(0)"),
     "cross_entropy_backward": (                # (softmax - onehot(target)) * scale
-        "T p, I target, I column, T scale", "T dx",
-        "dx = (column == target ? p - T(1) : p) * scale"),
+        "T p, I target, I column, T scale, int32 classes, T nan_value", "T dx",
+        "dx = target < 0 || target >= classes ? nan_value : (column == target ? p - T(1) : p) * scale"),
 
     # ----------------------------------------------------------------- optimizer updates
     "sgd": (
@@ -133,7 +138,7 @@ SPECS: dict[str, tuple[str, str, str]] = {
     # maps a kernel offset (ki, kj) at output position (oy, ox) to the input pixel
     #     row = oy * stride_h - pad_h + ki * dilation_h,   col = ox * stride_w - pad_w + kj * dilation_w
     # so the padding is never built: a pixel outside the input is 0 (conv) or skipped (max).
-# (No local is called `n`: older CuPy documents `n` and `i` as reserved names in a kernel.)
+    # (No local is called `n`: older CuPy documents `n` and `i` as reserved names in a kernel.)
     "im2col": (                                # cols[c, ki, kj, sample, oy, ox] = x[sample, c, row, col]
         "raw T x, int32 batch, int32 channels, int32 height, int32 width, int32 out_h, int32 out_w,"
         " int32 kernel_h, int32 kernel_w, int32 stride_h, int32 stride_w, int32 pad_h, int32 pad_w,"
@@ -230,9 +235,13 @@ def fused_enabled() -> bool:
 def get(name: str, array: Any):
     """The fused kernel `name` when `array` is on the GPU and fusion is on, else None.
 
-    Kernels are built on first use; CuPy compiles each one at its first call and keeps the
-    binary in its on-disk cache, so later runs start fast.
+    A name that is not in SPECS is a KeyError on every device, so a misspelt name shows on the
+    CPU too. Kernels are built on first use; CuPy compiles each one at its first call and keeps
+    the binary in its on-disk cache, so later runs start fast.
     """
+    if name not in SPECS:
+        raise KeyError(f"kernels.get: there is no kernel named {name!r}; the kernels are "
+                       f"{', '.join(sorted(SPECS))}")
     if not _enabled or not backend.is_device_array(array):
         return None
     kernel = _built.get(name)

@@ -97,12 +97,23 @@ def _columns(n, like):
     return columns
 
 
+def _label_inside(target, classes):
+    """True for each label in [0, classes). An array on the labels' device, never read back:
+    reading it would make the GPU step wait (and CuPy would wrap a bad label around silently)."""
+    return (target >= 0) & (target < classes)
+
+
 class CrossEntropy(Function):
     """L = -log softmax(z)[target], averaged ('mean'), summed ('sum') or per row ('none').
 
     z: logits of shape (N, C); target: class indices of shape (N,).
     dL/dz = softmax(z) - onehot(target)  (divided by N for 'mean').
     Stable form: works on logits through a shifted log-softmax, so it is finite for any logits.
+    One node for speed: its backward is the line above, not a chain through exp, sum and log.
+
+    A label outside [0, C) gives its row a NaN loss and a NaN gradient, so the mean is NaN too:
+    on "cuda" a NaN loss means a label outside [0, C). The range is not checked on the host,
+    which would make every GPU step wait (F.cross_entropy checks it on the CPU: IndexError).
     """
 
     @staticmethod
@@ -113,15 +124,18 @@ class CrossEntropy(Function):
             s, _ = _shifted(z, 1)
             e = m.exp(s)
             total = e.sum(axis=1, keepdims=True)
+            inside = _label_inside(target, z.shape[1])
             rows = m.arange(z.shape[0])
-            losses = m.log(total[:, 0]) - s[rows, target]
+            losses = m.log(total[:, 0]) - s[rows, m.where(inside, target, 0)]
+            losses = m.where(inside, losses, z.dtype.type("nan"))
             p = e / total
-        else:                                  # the same steps in 6 GPU kernels instead of 12
+        else:                                  # the same steps in 5 GPU launches instead of 16
             shift = z.max(axis=1, keepdims=True)
             e = kernels.get("exp_shifted", z)(z, shift)
             total = e.sum(axis=1, keepdims=True)
-            p, picked = fused(e, total, z, shift, target[:, None], _columns(z.shape[1], target))
-            losses = picked.sum(axis=1)        # one nonzero entry per row
+            p, picked = fused(e, total, z, shift, target[:, None], _columns(z.shape[1], target),
+                              z.shape[1], m.nan)
+            losses = picked.sum(axis=1)        # one nonzero entry per row (NaN for a bad label)
         ctx.save_for_backward(p, target)
         ctx.reduction = reduction
         if reduction == "mean":
@@ -133,17 +147,19 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx, grad):
         p, target = ctx.saved_tensors
+        m = xp(p)
         if ctx.reduction == "none":
             scale = grad[:, None]
         else:
             scale = grad / p.shape[0] if ctx.reduction == "mean" else grad
         fused = kernels.get("cross_entropy_backward", p)
         if fused is None:
+            inside = _label_inside(target, p.shape[1])
             g = p.copy()
-            g[xp(p).arange(p.shape[0]), target] -= 1
-            return g * scale, None
-        # one kernel for the copy, the subtraction of the one-hot rows and the scaling
-        return fused(p, target[:, None], _columns(p.shape[1], target), scale), None
+            g[m.arange(p.shape[0]), m.where(inside, target, 0)] -= 1
+            return m.where(inside[:, None], g * scale, p.dtype.type("nan")), None
+        # one kernel instead of 11 launches: the copy, the one-hot subtraction, the scaling, the NaN rows
+        return fused(p, target[:, None], _columns(p.shape[1], target), scale, p.shape[1], m.nan), None
 
 
 # ----------------------------------------------------------------------------- layers

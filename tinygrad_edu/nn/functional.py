@@ -12,7 +12,7 @@ import numpy as np
 from .. import arguments, backend, kernels
 from ..functions.conv import Conv2d, MaxPool2d
 from ..functions.elementwise import Mul
-from ..functions.nn import BinaryCrossEntropy, CrossEntropy, Linear
+from ..functions.nn import BinaryCrossEntropy, CrossEntropy, Linear, _label_inside
 from ..tensor import Tensor, where
 
 # ----------------------------------------------------------------------------- activations
@@ -225,7 +225,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
 def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy on logits (N, C): -log softmax(input)[target], averaged.
 
-    target holds class indices (N,) — fused and stable — or class probabilities (N, C).
+    target holds class indices (N,) (one CrossEntropy node, in stable form) or class
+    probabilities (N, C). A class index outside [0, C) is an IndexError on the CPU; on "cuda"
+    it is not checked, since reading the labels back would make every step wait for the GPU:
+    that row's loss and gradient are NaN instead, so a NaN loss on cuda means a label outside [0, C).
     """
     arguments.reduction(reduction, "cross_entropy")
     if not isinstance(target, Tensor):
@@ -253,7 +256,11 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
 
 
 def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """-input[i, target_i] for log-probabilities (N, C) (the output of log_softmax), averaged."""
+    """-input[i, target_i] for log-probabilities (N, C) (the output of log_softmax), averaged.
+
+    A class index outside [0, C) is an IndexError on the CPU; on "cuda" that row's loss and
+    gradient are NaN instead (as in cross_entropy: a NaN loss on cuda means a label outside [0, C)).
+    """
     arguments.reduction(reduction, "nll_loss")
     if not isinstance(target, Tensor):
         target = Tensor(target, device=input.device)
@@ -261,8 +268,15 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     if input.ndim != 2:
         raise ValueError(f"nll_loss: expected log-probabilities of shape (N, C), got {input.shape}")
     _check_labels("nll_loss", input, target)
-    rows = Tensor._from_op(backend.xp(target.data).arange(input.shape[0]), None)
-    return _reduce(-input[rows, target], reduction)
+    m = backend.xp(target.data)
+    rows = Tensor._from_op(m.arange(input.shape[0]), None)
+    if target.device == "cpu":                 # the labels were checked above
+        return _reduce(-input[rows, target], reduction)
+    # on the GPU a gather with a bad label would wrap around: gather at 0 and make the row NaN
+    inside = _label_inside(target.data, input.shape[1])
+    safe = Tensor._from_op(m.where(inside, target.data, 0), None)
+    nan_rows = Tensor._from_op(m.where(inside, 1.0, m.nan).astype(input.dtype), None)
+    return _reduce(-(input[rows, safe] * nan_rows), reduction)
 
 
 def _check_logits(op: str, input: Tensor, target: Tensor) -> None:
@@ -286,8 +300,12 @@ def _check_labels(op: str, input: Tensor, target: Tensor) -> None:
                          f"expected ({input.shape[0]},)")
     arguments.same_device(op, input, target)
     data = target.data
-    if data.size and target.device == "cpu":     # on the GPU this check would wait for the device
+    # the range check reads the labels back, so it runs on the CPU only: on the GPU it would make
+    # every training step wait for the device, and a bad label's row becomes NaN there instead
+    if data.size and target.device == "cpu":
         low, high = int(data.min()), int(data.max())
         if low < 0 or high >= input.shape[1]:
             raise IndexError(f"{op}: target holds class {low if low < 0 else high}, outside "
-                             f"[0, {input.shape[1] - 1}] for {input.shape[1]} classes")
+                             f"[0, {input.shape[1] - 1}] for {input.shape[1]} classes (on \"cuda\" the "
+                             f"labels are not checked, so as not to wait for the GPU: a NaN loss there "
+                             f"means a label outside [0, C))")

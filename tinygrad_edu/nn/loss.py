@@ -57,14 +57,18 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class CrossEntropyLoss(_Loss):
-    """-log softmax(logits)[class], for logits (N, C) and class indices (N,)"""
+    """-log softmax(logits)[class], for logits (N, C) and class indices (N,).
+
+    A label outside [0, C) is an IndexError on the CPU; on "cuda" the labels are not checked
+    (that would wait for the GPU), and such a row's loss is NaN instead."""
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """-log softmax(input)[target] for logits (N, C) and class indices (N,) (or probabilities (N, C))."""
         return F.cross_entropy(input, target, self.reduction)
 
 
 class NLLLoss(_Loss):
-    """-logp[class], for log-probabilities (N, C) and class indices (N,)"""
+    """-logp[class], for log-probabilities (N, C) and class indices (N,); a label outside
+    [0, C) is an IndexError on the CPU and a NaN loss on "cuda", as in CrossEntropyLoss."""
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """-input[i, target_i] for log-probabilities (N, C) and class indices (N,); then reduced."""
         return F.nll_loss(input, target, self.reduction)

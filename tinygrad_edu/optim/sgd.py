@@ -52,30 +52,31 @@ class SGD(Optimizer):
         momentum = group["momentum"]
         weight_decay = group["weight_decay"]
         fused = kernels.get("sgd_momentum" if momentum != 0 else "sgd", param)
-        if fused is not None:                      # the same update as one GPU kernel (kernels.py)
-            if momentum == 0:
-                fused(grad, group["lr"], weight_decay, param)
-                return
-            first = state.get("momentum_buffer") is None   # then the kernel starts the buffer as g
-            if first:
-                state["momentum_buffer"] = backend.xp(param).empty_like(param)
-            fused(grad, group["lr"], weight_decay, momentum, 1 - group["dampening"],
-                  int(bool(group["nesterov"])), int(first), param, state["momentum_buffer"])
+        if fused is None:
+            g = grad                               # read only: computed out of place below
+            if weight_decay != 0:
+                g = param * weight_decay
+                g += grad                          # g + weight_decay * w
+
+            if momentum != 0:
+                buf = state.get("momentum_buffer")
+                if buf is None:                    # first step: the velocity is the gradient
+                    buf = state["momentum_buffer"] = g.copy()
+                else:
+                    buf *= momentum
+                    dampening = group["dampening"]
+                    buf += g if dampening == 0 else (1 - dampening) * g
+                g = g + momentum * buf if group["nesterov"] else buf
+
+            param -= group["lr"] * g
             return
 
-        g = grad                                   # read only: computed out of place below
-        if weight_decay != 0:
-            g = param * weight_decay
-            g += grad                              # g + weight_decay * w
-
-        if momentum != 0:
-            buf = state.get("momentum_buffer")
-            if buf is None:                        # first step: the velocity is the gradient
-                buf = state["momentum_buffer"] = g.copy()
-            else:
-                buf *= momentum
-                dampening = group["dampening"]
-                buf += g if dampening == 0 else (1 - dampening) * g
-            g = g + momentum * buf if group["nesterov"] else buf
-
-        param -= group["lr"] * g
+        # the same update as one GPU kernel (kernels.py) instead of up to 8 launches per parameter
+        if momentum == 0:
+            fused(grad, group["lr"], weight_decay, param)
+            return
+        first = state.get("momentum_buffer") is None   # then the kernel starts the buffer as g
+        if first:
+            state["momentum_buffer"] = backend.xp(param).empty_like(param)
+        fused(grad, group["lr"], weight_decay, momentum, 1 - group["dampening"],
+              int(bool(group["nesterov"])), int(first), param, state["momentum_buffer"])

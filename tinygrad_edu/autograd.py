@@ -17,6 +17,7 @@ through the very same rules and messages.
 from __future__ import annotations
 
 import functools
+import itertools
 from typing import Any, Callable
 
 import numpy as np
@@ -100,10 +101,23 @@ class Context:
     be stored as plain attributes.
     """
 
-    parents: tuple = ()                 # the inputs of apply, Tensors and constants
-    needs_input_grad: tuple = ()        # per input: does it need a gradient?
-    saved_tensors: tuple | None = ()    # None once released by a backward pass
-    _retained: Any = None               # weakref to the output when it called retain_grad()
+    # The fields every node has, as slots (fixed places in the object, read fast); "__dict__"
+    # keeps room for the attributes a Function's forward adds (ctx.axis = ...).
+    __slots__ = (
+        "parents",             # the inputs of apply, Tensors and constants
+        "needs_input_grad",    # per input: does it need a gradient?
+        "saved_tensors",       # what save_for_backward kept; None once released by a backward pass
+        "_grad_out",           # during a backward pass: dL/d(this node's output), summed so far
+        "_retained",           # weakref to the output when it called retain_grad()
+        "__dict__",
+    )
+
+    def __init__(self) -> None:
+        self.parents = ()
+        self.needs_input_grad = ()
+        self.saved_tensors = ()
+        self._grad_out = None
+        self._retained = None
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep the arrays that backward needs; backward reads them back as ctx.saved_tensors."""
@@ -156,7 +170,8 @@ class Function(Context):
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any):
         """Run forward on the raw arrays of the Tensor inputs; record the node if needed."""
-        ctx = object.__new__(cls)       # not cls(): Function.__init__ is the error for Cube()(x)
+        ctx = _new_node(cls)            # object.__new__: not cls(), Function.__init__ is the error for Cube()(x)
+        ctx.saved_tensors = ()          # forward may save nothing
         arrays = []
         needs = []
         array_type = None
@@ -172,12 +187,15 @@ class Function(Context):
             else:
                 arrays.append(a)
                 needs.append(False)
+        ctx.parents = args
+        flags = tuple(needs)
+        ctx.needs_input_grad = _flag_tuples.get(flags, flags)
         out = cls.forward(ctx, *arrays, **kwargs)
-        if type(out) is not array_type and type(out) is not np.ndarray and not backend.is_device_array(out):
+        if type(out) is not array_type:
             out = _forward_result(cls, out)     # a 0-d NumPy scalar becomes an array; a mistake, an error
-        if _grad_enabled and True in needs:
-            ctx.parents = args
-            ctx.needs_input_grad = tuple(needs)
+        if _grad_enabled and True in flags:
+            ctx._grad_out = None
+            ctx._retained = None
             return Tensor._from_op(out, ctx)
         return Tensor._from_op(out, None)
 
@@ -185,8 +203,19 @@ class Function(Context):
         return f"<{type(self).__name__}>"
 
 
+_new_node = object.__new__
+
+# Every needs_input_grad of up to three inputs, (True,), (True, False), ...: nodes share these
+# tuples instead of each keeping one more object for the garbage collector to track.
+_flag_tuples = {flags: flags for n in (1, 2, 3) for flags in itertools.product((False, True), repeat=n)}
+
+
 def _forward_result(fn: type, out: Any) -> Any:
-    """Check what a forward returned that is not already an array of its inputs' kind."""
+    """Check what a forward returned that is not an array of its first input's kind."""
+    if isinstance(out, (np.number, np.bool_)):
+        return np.asarray(out)          # NumPy turns 0-d results into scalars: keep arrays
+    if type(out) is np.ndarray or backend.is_device_array(out):
+        return out                      # e.g. a NumPy array from a memmap input
     name = fn.__name__
     if isinstance(out, Tensor):
         raise TypeError(
@@ -199,7 +228,7 @@ def _forward_result(fn: type, out: Any) -> Any:
     if isinstance(out, (tuple, list)):
         raise TypeError(f"{name}.forward returned a {type(out).__name__}: a Function has one output; "
                         "return one array (write a Function per output)")
-    array = np.asarray(out)             # NumPy turns 0-d results into scalars: keep arrays
+    array = np.asarray(out)             # a Python number
     if array.dtype == object or array.dtype.kind in "USV":
         raise TypeError(f"{name}.forward returned a {type(out).__name__}, not an array of numbers; "
                         "return a NumPy array")
@@ -273,13 +302,14 @@ def seed_gradient(root: Any, grad: Any = None, caller: str = "backward") -> Any:
     if not root.requires_grad:
         raise RuntimeError(f"{caller}: this tensor does not require grad and has no grad_fn; "
                            "create the inputs with requires_grad=True")
-    xp = backend.xp(root.data)
+    data = root.data
+    xp = backend.xp(data)
     if grad is None:
-        if root.data.size != 1:
+        if data.size != 1:
             raise RuntimeError(f"{caller}: grad can be created implicitly only for a one-element "
                                f"output, but this tensor has shape {root.shape}; pass grad, "
                                "a gradient of that shape")
-        return xp.ones(root.shape, dtype=root.dtype)
+        return xp.ones(data.shape, dtype=data.dtype)
     g = grad.data if isinstance(grad, Tensor) else grad
     if isinstance(g, (str, bytes, dict, set)) or g is None:
         raise TypeError(f"{caller}: grad must be a Tensor or an array, got {type(g).__name__}")
@@ -350,63 +380,67 @@ def _accumulate(tensor: Any, grad: Any) -> None:
     backward() gives every leaf its own array, so `.grad` may be changed in place (zero_()).
     """
     grad = backend.ensure_array(grad)       # 0-d + 0-d gives a NumPy scalar
-    if tensor.grad is None:
+    current = tensor._grad                  # the slot behind the .grad property
+    if current is None:
         if grad.base is not None:           # a view (e.g. broadcast_to from Sum): store a real array
             grad = grad.copy()
-        tensor.grad = Tensor._from_op(grad, None)
+        tensor._grad = Tensor._from_op(grad, None)
     else:
-        tensor.grad = Tensor._from_op(backend.ensure_array(tensor.grad.data + grad), None)
+        tensor._grad = Tensor._from_op(backend.ensure_array(current.data + grad), None)
 
 
 def backward(root: Any, grad: Any = None, retain_graph: bool = False) -> None:
     """Backpropagate from `root` to every leaf: seed_gradient, then for each node in reverse
     topological order call_backward and fit_gradient per input.
 
-    `grad` is dL/droot (None: 1, for a one-element root). `grads` holds the gradient flowing
-    into each node (keyed by the node) and into each leaf (keyed by the leaf Tensor);
-    contributions from several consumers are added up there, and the leaves' .grad are
-    written once at the end. Without retain_graph each node releases its saved arrays.
+    `grad` is dL/droot (None: 1, for a one-element root). Each node's `_grad_out` holds the
+    gradient flowing into its output, summed over its consumers before the node is reached;
+    the leaves' sums are kept in `leaf_grads` and written to their .grad once at the end.
+    Without retain_graph each node releases its saved arrays.
     """
     grad = seed_gradient(root, grad)
     if root.grad_fn is None:
         _accumulate(root, grad)
         return
-    grads = {root.grad_fn: grad}
-    leaves = []
-    for node in topological_order(root.grad_fn):
-        grad = grads.pop(node, None)
-        if grad is None:                # every path into this node returned None: nothing flows
-            if not retain_graph:
-                node.release()
-            continue
-        input_grads = call_backward(node, grad)
-        if node._retained is not None:
-            out = node._retained()
-            if out is not None:
-                _accumulate(out, grad)
-        for parent, need, g in zip(node.parents, node.needs_input_grad, input_grads):
-            if not need or g is None:
+    order = topological_order(root.grad_fn)
+    root.grad_fn._grad_out = grad
+    leaf_grads = {}                     # leaf Tensor -> dL/dleaf, summed over its uses
+    try:
+        for node in order:
+            grad = node._grad_out
+            node._grad_out = None
+            if grad is None:            # every path into this node returned None: nothing flows
+                if not retain_graph:
+                    node.release()
                 continue
-            data = parent.data
-            # the call is skipped when the gradient already fits, as most do
-            if getattr(g, "shape", None) != data.shape or g.dtype != data.dtype:
-                g = fit_gradient(node, parent, g)
-            key = parent.grad_fn
-            if key is None:                                 # a leaf: keyed by the tensor itself
-                key = parent
-            previous = grads.get(key)
-            if previous is None:
-                grads[key] = g
-                if key is parent:
-                    leaves.append(parent)
-            else:
-                grads[key] = previous + g
-        if not retain_graph:
-            node.release()                                  # a second backward is then an error
+            input_grads = call_backward(node, grad)
+            if node._retained is not None:
+                out = node._retained()
+                if out is not None:
+                    _accumulate(out, grad)
+            for parent, need, g in zip(node.parents, node.needs_input_grad, input_grads):
+                if not need or g is None:
+                    continue
+                data = parent.data
+                # the call is skipped when the gradient already fits, as most do
+                if getattr(g, "shape", None) != data.shape or g.dtype != data.dtype:
+                    g = fit_gradient(node, parent, g)
+                fn = parent.grad_fn
+                if fn is None:                              # a leaf
+                    previous = leaf_grads.get(parent)
+                    leaf_grads[parent] = g if previous is None else previous + g
+                else:
+                    previous = fn._grad_out
+                    fn._grad_out = g if previous is None else previous + g
+            if not retain_graph:
+                node.release()                              # a second backward is then an error
+    except BaseException:
+        for node in order:              # an error midway: leave no gradient behind on the graph
+            node._grad_out = None
+        raise
     given = set()
-    for leaf in leaves:
-        g = grads[leaf]
-        if id(g) in given:          # Add hands one array to both inputs: each leaf gets its own
+    for leaf, g in leaf_grads.items():
+        if id(g) in given:              # Add hands one array to both inputs: each leaf gets its own
             g = g.copy()
         given.add(id(g))
         _accumulate(leaf, g)

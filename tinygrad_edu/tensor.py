@@ -7,6 +7,7 @@ records who made it (`grad_fn`) so that backward() can walk the graph back to th
 from __future__ import annotations
 
 import math
+import operator
 import warnings
 import weakref
 from typing import Any, Sequence
@@ -269,7 +270,9 @@ class Tensor:
     def _binary(self, fn: type, other: Any, op: str, reverse: bool = False) -> "Tensor":
         if isinstance(other, Tensor):
             a, b = self.data, other.data
-            if a.dtype is b.dtype and a.shape == b.shape:          # the common case: nothing to check
+            # the common cases, nothing to check: one dtype, and other's shape is the end of
+            # self's, the same shape or a bias added to every row ((16,) and (64, 16))
+            if a.dtype is b.dtype and (a.shape == b.shape or a.shape[a.ndim - b.ndim:] == b.shape):
                 return fn.apply(other, self) if reverse else fn.apply(self, other)
         elif type(other) is float or type(other) is int:
             if self.data.dtype.kind == "f":                     # x * 2.0: the number stays raw
@@ -297,30 +300,30 @@ class Tensor:
         return self._floating("div")._binary(Div, other, "div", reverse=reverse)
 
     # in-place updates (w -= lr * w.grad under no_grad, as in PyTorch)
-    def _inplace(self, other: Any, op: str, ufunc: str, out_of_place) -> "Tensor":
+    def _inplace(self, other: Any, op: str, array_op, out_of_place) -> "Tensor":
         if autograd.is_grad_enabled() and self.requires_grad:
-            if self.is_leaf:
+            if self.grad_fn is None:
                 raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be changed in place while "
                                    "the graph is recorded; update parameters inside `with no_grad():`")
             return out_of_place(self, other)        # a non-leaf: record an ordinary op instead
-        update_in_place(self, other, op, ufunc)
+        update_in_place(self, other, op, array_op)
         return self
 
-    def __iadd__(self, other): return self._inplace(other, "+=", "add", Tensor.__add__)
-    def __isub__(self, other): return self._inplace(other, "-=", "subtract", Tensor.__sub__)
-    def __imul__(self, other): return self._inplace(other, "*=", "multiply", Tensor.__mul__)
-    def __itruediv__(self, other): return self._inplace(other, "/=", "divide", Tensor.__truediv__)
+    def __iadd__(self, other): return self._inplace(other, "+=", operator.iadd, Tensor.__add__)
+    def __isub__(self, other): return self._inplace(other, "-=", operator.isub, Tensor.__sub__)
+    def __imul__(self, other): return self._inplace(other, "*=", operator.imul, Tensor.__mul__)
+    def __itruediv__(self, other): return self._inplace(other, "/=", operator.itruediv, Tensor.__truediv__)
 
     def zero_(self) -> "Tensor":
         """Set every element to 0 in place (as w.grad.zero_() in PyTorch)."""
         return self.fill_(0)
 
     def fill_(self, value: float) -> "Tensor":
-        """Set every element to `value` in place, outside the graph; returns self."""
-        if autograd.is_grad_enabled() and self.requires_grad and self.is_leaf:
+        """Set every element to the number `value` in place, outside the graph; returns self."""
+        if autograd.is_grad_enabled() and self.requires_grad and self.grad_fn is None:
             raise RuntimeError("fill_: a leaf tensor that requires grad cannot be changed in place while "
                                "the graph is recorded; use `with no_grad():`")
-        self.data[...] = value
+        self.data.fill(value)
         return self
 
     def add(self, other):
@@ -456,12 +459,14 @@ class Tensor:
 
     def _floating(self, op: str) -> "Tensor":
         """Integer inputs to a float-valued function are converted to float32 first."""
-        return self if self.dtype.kind == "f" else self.astype(DEFAULT_FLOAT)
+        return self if self.data.dtype.kind == "f" else self.astype(DEFAULT_FLOAT)
 
     # ------------------------------------------------------------------ reductions
 
     def _reduce(self, fn: type, op: str, axis, keepdims, dim, keepdim) -> "Tensor":
-        axis = arguments.axis_arg(axis, dim, self.ndim, op)
+        if axis is None and dim is None and keepdims is None and keepdim is None:
+            return fn.apply(self, axis=None, keepdims=False)        # x.sum(), x.mean(): nothing to check
+        axis = arguments.axis_arg(axis, dim, self.data.ndim, op)
         return fn.apply(self, axis=axis, keepdims=arguments.keepdims_arg(keepdims, keepdim))
 
     def sum(self, axis=None, keepdims=None, *, dim=None, keepdim=None) -> "Tensor":

@@ -143,17 +143,21 @@ def describe_index(index: Any) -> str:
     return "[" + ", ".join(shown) + "]"
 
 
-def update_in_place(x: Any, value: Any, op: str, ufunc: str) -> None:
+def update_in_place(x: Any, value: Any, op: str, array_op: Any) -> None:
     """x.data op= value, outside the graph (w -= lr * w.grad under no_grad): the value must
-    broadcast to x's shape, and keep x's dtype kind (no floats into an int tensor)."""
+    broadcast to x's shape, and keep x's dtype kind (no floats into an int tensor).
+
+    `array_op` is the array's own in-place operator (operator.isub for -=): NumPy and CuPy
+    update the array itself, casting with the "same_kind" rule."""
+    data = x.data
     if isinstance(value, autograd.Tensor):
-        if value.device != x.device:
+        if type(value.data) is not type(data):
             arguments.same_device(op, x, value)       # raises, naming both devices
         value = value.data
     shape = getattr(value, "shape", ())
-    if shape != x.data.shape:
-        arguments.inplace_shape(op, shape, x.data.shape)
+    if shape != data.shape:
+        arguments.inplace_shape(op, shape, data.shape)
     try:
-        getattr(backend.xp(x.data), ufunc)(x.data, value, out=x.data, casting="same_kind")
+        array_op(data, value)
     except TypeError as exc:     # e.g. adding floats to an int tensor in place
         raise TypeError(f"{op}: cannot update a {x.dtype} tensor in place with this value: {exc}") from None

@@ -26,14 +26,7 @@ class Parameter(Tensor):
         else:
             super().__init__(data, requires_grad=requires_grad)
 
-    @property
-    def data(self) -> Any:
-        """The raw array (NumPy or CuPy). Assigning to it may move it to another device, but
-        must keep its shape and dtype: a float64 array would silently turn the model float64."""
-        return _array_slot.__get__(self)
-
-    @data.setter
-    def data(self, array: Any) -> None:
+    def _set_data(self, array: Any) -> None:
         try:
             current = _array_slot.__get__(self)
         except AttributeError:                          # Tensor.__init__ setting it the first time
@@ -54,6 +47,12 @@ class Parameter(Tensor):
                 f"{current.dtype}; it would silently change the model's dtype. Convert it first, "
                 f"p.data = array.astype(np.{current.dtype}), or copy the values in: p.data[...] = array")
         _array_slot.__set__(self, array)
+
+    # Reading p.data is the slot's own C getter (the engine reads it at every op and every
+    # backward step); only assigning goes through the checks of _set_data.
+    data = property(_array_slot.__get__, _set_data, doc=(
+        "The raw array (NumPy or CuPy). Assigning to it may move it to another device, but "
+        "must keep its shape and dtype: a float64 array would silently turn the model float64."))
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

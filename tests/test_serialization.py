@@ -576,9 +576,9 @@ def test_from_torch_refuses_a_custom_torch_module(torch):
 
 
 @pytest.mark.parametrize("make, setting", [
-    (lambda torch: torch.nn.Conv2d(4, 4, 3, groups=2), "groups=2"),
+    (lambda torch: torch.nn.MaxPool2d(2, return_indices=True), "return_indices"),
     (lambda torch: torch.nn.Conv2d(1, 1, 3, padding="same"), "padding='same'"),
-    (lambda torch: torch.nn.MaxPool2d(2, ceil_mode=True), "ceil_mode"),
+    (lambda torch: torch.nn.Upsample(scale_factor=2, mode="bicubic"), "mode='bicubic'"),
     (lambda torch: torch.nn.Softmax(), "dim=None"),
     (lambda torch: torch.nn.Linear(2, 2).to(torch.bfloat16), "bfloat16"),
 ])

@@ -83,6 +83,13 @@ SPECS: dict[str, tuple[str, str, str]] = {
         "T e = exp(-fabs(z));"
         "dx = z > threshold ? g : g * ((z >= T(0) ? T(1) : e) / (T(1) + e))"),
 
+    "silu_forward": (                          # s = sigmoid(x) in the stable form, y = x s
+        "T x", "T y, T s",
+        "T e = exp(-fabs(x)); s = (x >= T(0) ? T(1) : e) / (T(1) + e); y = x * s"),
+    "silu_backward": (                         # dy/dx = s (1 + x (1 - s))
+        "T g, T x, T s", "T dx",
+        "dx = g * s * (T(1) + x * (T(1) - s))"),
+
     "dropout_mask": (                          # keep with probability 1 - p, scaled by 1 / (1 - p)
         "T r, T p, T one_minus_p", "T mask",
         "mask = r >= p ? T(1) / one_minus_p : T(0)"),
@@ -92,15 +99,29 @@ SPECS: dict[str, tuple[str, str, str]] = {
         "T z, T shift", "T e",
         "e = exp(z - (isfinite(shift) ? shift : T(0)))"),
     # A label outside [0, classes) makes its row NaN (loss and gradient): checking the range on
-    # the host would wait for the GPU, and a gather with it would silently wrap around.
-    "cross_entropy_forward": (                 # softmax, and each row's -log softmax[target]
-        "T e, T total, T z, T shift, I target, I column, int32 classes, T nan_value", "T p, T picked",
-        "p = e / total;"
-        "picked = target < 0 || target >= classes ? nan_value"
-        " : column == target ? log(total) - (z - (isfinite(shift) ? shift : T(0))) : T(0)"),
-    "cross_entropy_backward": (                # (softmax - onehot(target)) * scale
-        "T p, I target, I column, T scale, int32 classes, T nan_value", "T dx",
-        "dx = target < 0 || target >= classes ? nan_value : (column == target ? p - T(1) : p) * scale"),
+    # the host would wait for the GPU, and a gather with it would silently wrap around. A target
+    # equal to `ignore` gives 0 (loss and gradient).
+    "cross_entropy_forward": (                 # plane 0: w_i (-log softmax[target]), plane 1: w_i
+        "T e, T total, T z, T shift, I target, I column, T weight, int32 plane, int32 classes, I ignore,"
+        " T nan_value",
+        "T out",
+        "const bool at_target = column == target;"          # `weight` is the column's class weight
+        "const T loss = target == ignore ? T(0) : target < 0 || target >= classes ? nan_value"
+        " : at_target ? weight * (log(total) - (z - (isfinite(shift) ? shift : T(0)))) : T(0);"
+        "out = plane == 0 ? loss : at_target && target != ignore ? weight : T(0)"),
+    "cross_entropy_backward": (                # (softmax - onehot(target)) * w_i * scale
+        "T e, T total, I target, I column, T weight, T scale, int32 classes, I ignore, T nan_value", "T dx",
+        "const T p = e / total;"                             # `weight` is the row's weight w_i
+        "dx = (column == target ? p - T(1) : p)"
+        " * (target == ignore ? T(0) : target < 0 || target >= classes ? nan_value : weight * scale)"),
+
+    # ----------------------------------------------------------------- normalisation
+    "batch_norm_forward": (                    # x̂ = (x - mean) invstd, y = γ x̂ + β, per channel
+        "T x, T mean, T invstd, T weight, T bias", "T xhat, T y",
+        "xhat = (x - mean) * invstd; y = xhat * weight + bias"),
+    "batch_norm_backward": (                   # dx = γ invstd / M (M g - Σ g - x̂ Σ g x̂)
+        "T g, T xhat, T scale, T count, T sum_g, T sum_gx", "T dx",
+        "dx = scale * (count * g - sum_g - xhat * sum_gx)"),
 
     # ----------------------------------------------------------------- optimizer updates
     "sgd": (

@@ -188,10 +188,18 @@ def _saved_order(path: Path, data: bytes, arrays: dict) -> list:
 # hyper-parameters, kept in attributes of the same names on both sides. "bias" means "has a bias".
 _HYPER_PARAMETERS = {
     "Linear": ("in_features", "out_features", "bias"),
-    "Conv2d": ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "bias"),
-    "MaxPool2d": ("kernel_size", "stride", "padding", "dilation"),
+    "Conv2d": ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias"),
+    "MaxPool2d": ("kernel_size", "stride", "padding", "dilation", "ceil_mode"),
+    # ---- the window layers of the vision lectures (helper G1)
+    "ConvTranspose2d": ("in_channels", "out_channels", "kernel_size", "stride", "padding", "output_padding",
+                        "groups", "bias", "dilation"),
+    "AvgPool2d": ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
+    "AdaptiveAvgPool2d": ("output_size",),
+    "Upsample": ("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor"),
+    "UpsamplingNearest2d": ("size", "scale_factor"),
+    "UpsamplingBilinear2d": ("size", "scale_factor"),
     "BatchNorm1d": ("num_features", "eps", "momentum", "affine", "track_running_stats", "bias"),
-    "Dropout": ("p",),
+    "Dropout": ("p", "inplace"),
     "Flatten": ("start_dim", "end_dim"),
     "Identity": (),
     "ReLU": (),
@@ -204,8 +212,13 @@ _HYPER_PARAMETERS = {
     "Softsign": (),
     "Softmax": ("dim",),
     "LogSoftmax": ("dim",),
+    # ---- the vision lectures (helper G2)
+    "BatchNorm2d": ("num_features", "eps", "momentum", "affine", "track_running_stats", "bias"),
+    "Dropout2d": ("p", "inplace"),
+    "SiLU": ("inplace",),
 }
-_WEIGHTED = ("Linear", "Conv2d", "BatchNorm1d")     # the layers that take dtype= (and device=)
+_WEIGHTED = ("Linear", "Conv2d", "BatchNorm1d", "BatchNorm2d",
+             "ConvTranspose2d")     # the layers that take dtype= (and device=)
 _CONTAINERS = ("Sequential", "ModuleList")
 _SUPPORTED = ", ".join(_CONTAINERS + tuple(_HYPER_PARAMETERS))
 
@@ -262,7 +275,7 @@ def _settings(layer: Any, name: str) -> dict:
     settings = {attr: getattr(layer, attr) for attr in _HYPER_PARAMETERS[name]}
     if "bias" in settings:
         settings["bias"] = settings["bias"] is not None
-    if name == "BatchNorm1d" and (settings["bias"] or not settings["affine"]):
+    if name in ("BatchNorm1d", "BatchNorm2d") and (settings["bias"] or not settings["affine"]):
         del settings["bias"]    # BatchNorm's bias= is new (torch 2.13): pass it only when it changes something
     return settings
 
@@ -289,15 +302,15 @@ def _why_torch_cannot_convert(layer: Any, torch: Any) -> str | None:
         return None
     if any(True for _ in layer.children()):
         return "it has sub-modules that the built-in layer does not have"
-    if name == "Conv2d":
-        if layer.groups != 1:
-            return f"groups={layer.groups} (a grouped convolution) is not supported"
+    if name in ("Conv2d", "ConvTranspose2d"):
         if layer.padding_mode != "zeros":
             return f"padding_mode={layer.padding_mode!r} is not supported, only 'zeros'"
         if isinstance(layer.padding, str):
             return f"padding={layer.padding!r} is not supported; give the padding as numbers"
-    if name == "MaxPool2d" and (layer.ceil_mode or layer.return_indices):
-        return "ceil_mode=True and return_indices=True are not supported"
+    if name == "MaxPool2d" and layer.return_indices:
+        return "return_indices=True is not supported"
+    if name == "Upsample" and layer.mode not in ("nearest", "nearest-exact", "bilinear", "area"):
+        return f"mode={layer.mode!r} is not supported, only 'nearest', 'nearest-exact', 'bilinear' and 'area'"
     if name in ("Softmax", "LogSoftmax") and layer.dim is None:
         return "dim=None (PyTorch then guesses the axis from the input's rank); give dim explicitly"
     for key, value in layer.state_dict().items():

@@ -441,3 +441,205 @@ def theirs_getitem(x: torch.Tensor, index: Any) -> torch.Tensor:
 def _like(x: Tensor, array: np.ndarray) -> Tensor:
     """A constant (a condition, a target) on the same device as x."""
     return Tensor(array, device=x.device)
+
+
+# ============================================================================ the vision lectures (helper G2)
+# Batch normalisation over the channel axis, and the class-index losses on (N, C) and per pixel
+# (N, C, d1, d2): their shapes, their running statistics, targets with ignored entries, weights.
+
+@st.composite
+def batch_norm_shapes(draw, affine: bool = True) -> tuple:
+    """x (N, C), (N, C, L) or (N, C, H, W), with at least 3 values per channel, and weight and
+    bias (C,). Training needs 2; with exactly 2, x̂ = ±1 and dL/dx is almost 0, a difference of
+    large terms that float32 rounding dominates (the op table's edges hold one such case)."""
+    n, c = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    rest = tuple(draw(st.lists(st.integers(1, 4), max_size=2)))
+    if n * math.prod(rest) < 3:
+        n = 3
+    x = (n, c) + rest
+    return (x, (c,), (c,)) if affine else (x,)
+
+
+def running_statistics(rng, shapes) -> dict:
+    """running_mean, running_var (> 0) of the channels, a momentum and an eps."""
+    c = shapes[0][1]
+    return {"running_mean": rng.standard_normal(c), "running_var": rng.uniform(0.5, 2.0, c),
+            "momentum": float(rng.choice([0.1, 0.5])), "eps": float(rng.choice([1e-5, 1e-3]))}
+
+
+def a_batch_norm_eps(rng, shapes) -> dict:
+    return {"eps": float(rng.choice([1e-5, 1e-3]))}
+
+
+def _stat(x: Tensor, array: np.ndarray) -> Tensor:
+    """A per-channel constant (a running statistic, a class weight) in x's dtype, on x's device."""
+    return Tensor(np.asarray(array).astype(x.dtype), device=x.device)
+
+
+def _torch_stat(x: torch.Tensor, array: np.ndarray) -> torch.Tensor:
+    return torch.tensor(np.asarray(array), dtype=x.dtype)
+
+
+# Scores (N, C) or (N, C, d1) or (N, C, d1, d2): the class axis is 1, the targets (N, d1, d2).
+CLASS_SCORES = st.tuples(st.tuples(st.integers(1, 4), st.integers(1, 4)).flatmap(
+    lambda nc: st.lists(st.integers(1, 4), max_size=2).map(lambda rest: nc + tuple(rest))))
+PIXEL_SCORES = st.tuples(st.tuples(st.integers(1, 2), st.integers(1, 4), st.integers(1, 5), st.integers(1, 5)))
+
+
+def _class_indices(rng: np.random.Generator, scores: tuple, ignore_index: int | None = None) -> np.ndarray:
+    """Class indices for scores (N, C, d...): shape (N, d...); with ignore_index, about a third of
+    them ignored, but never all (the mean would be 0 / 0)."""
+    n, c, *rest = scores
+    target = rng.integers(0, c, size=(n, *rest))
+    if ignore_index is not None:
+        target[rng.random(target.shape) < 0.3] = ignore_index
+        target.flat[0] = (ignore_index + 1) % c if 0 <= ignore_index < c else rng.integers(0, c)
+    return target.astype(np.int64)
+
+
+def class_targets(rng, shapes) -> dict:
+    return {"target": _class_indices(rng, shapes[0])}
+
+
+def weighted_targets(rng, shapes) -> dict:
+    """Targets with ignored entries (ignore_index -100, -1 or a class itself), a weight per class
+    and a reduction."""
+    c = shapes[0][1]
+    ignore = int(rng.choice([-100, -1] + ([int(rng.integers(0, c))] if c > 1 else [])))
+    return {"target": _class_indices(rng, shapes[0], ignore), "weight": rng.uniform(0.2, 2.0, c),
+            "ignore_index": ignore, "reduction": str(rng.choice(["mean", "sum", "none"]))}
+
+
+def smoothed_targets(rng, shapes) -> dict:
+    """weighted_targets with a label_smoothing in [0, 1]."""
+    return {**weighted_targets(rng, shapes), "label_smoothing": float(rng.choice([0.05, 0.3, 1.0]))}
+
+
+def class_probabilities(rng, shapes) -> dict:
+    """Soft targets of the scores' shape (each position sums to 1 over axis 1) and a weight per class."""
+    q = np.exp(rng.standard_normal(shapes[0]))
+    return {"target": q / q.sum(axis=1, keepdims=True), "weight": rng.uniform(0.2, 2.0, shapes[0][1]),
+            "label_smoothing": float(rng.choice([0.0, 0.2]))}
+
+
+# ============================================================================ the window layers (helper G1)
+# Transposed and grouped convolutions, pooling with ceil_mode, adaptive pooling and interpolation:
+# geometries with strides, paddings, dilations and output paddings, and sizes that do not divide.
+
+@st.composite
+def conv_transpose_shapes(draw, bias: bool = True) -> tuple:
+    """x (N, C_in, H, W), weight (C_in, C_out, kh, kw) and bias (C_out,)."""
+    n, c_in, c_out = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    h, w, kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    shapes = ((n, c_in, h, w), (c_in, c_out, kh, kw))
+    return shapes + ((c_out,),) if bias else shapes
+
+
+@st.composite
+def grouped_conv_shapes(draw, transposed: bool) -> tuple:
+    """Shapes of a convolution with 2 or 3 groups, each of 1 or 2 input and output channels:
+    conv2d's weight (C_out, C_in/g, kh, kw), conv_transpose2d's (C_in, C_out/g, kh, kw), bias (C_out,)."""
+    g, a, b = draw(st.integers(2, 3)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    n, h, w = draw(st.integers(1, 2)), draw(st.integers(2, 5)), draw(st.integers(2, 5))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    if transposed:
+        return (n, g * a, h, w), (g * a, b, kh, kw), (g * b,)
+    return (n, g * a, h + 2, w + 2), (g * b, a, kh, kw), (g * b,)
+
+
+def a_conv_transpose_geometry(rng, shapes) -> dict:
+    """stride, padding, output_padding (< max(stride, dilation)) and dilation with an output of at least
+    one pixel on each axis."""
+    (_, _, *size), (_, _, *kernel) = shapes[0], shapes[1]
+    stride, padding, output_padding, dilation = [], [], [], []
+    for n, k in zip(size, kernel):
+        s, d = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        op = int(rng.integers(0, max(s, d)))
+        p = int(rng.integers(0, 3))
+        while p and (n - 1) * s - 2 * p + d * (k - 1) + op + 1 < 1:
+            p -= 1
+        stride.append(s), padding.append(p), output_padding.append(op), dilation.append(d)
+    return {"stride": _pair_or_int(rng, stride), "padding": _pair_or_int(rng, padding),
+            "output_padding": _pair_or_int(rng, output_padding), "dilation": _pair_or_int(rng, dilation)}
+
+
+def a_grouped_conv_geometry(rng, shapes) -> dict:
+    """conv2d's geometry and its groups, read back from the shapes (C_in / weight's second axis)."""
+    return {**a_conv_geometry(rng, shapes), "groups": shapes[0][1] // shapes[1][1]}
+
+
+def a_grouped_conv_transpose_geometry(rng, shapes) -> dict:
+    """conv_transpose2d's geometry and its groups, read back from the shapes (C_out / weight's second axis)."""
+    return {**a_conv_transpose_geometry(rng, shapes), "groups": shapes[2][0] // shapes[1][1]}
+
+
+def _ceil_out(n: int, k: int, s: int, p: int, d: int) -> int:
+    """PyTorch's pooling output size with ceil_mode: the last window must start inside the image
+    or its left padding."""
+    out = -(-(n + 2 * p - d * (k - 1) - 1) // s) + 1
+    return out - 1 if (out - 1) * s >= n + p else out
+
+
+def _windows_see_the_input(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> bool:
+    """False when some window (a ceil_mode one included) holds no pixel of the input."""
+    outputs = _ceil_out(n, k, s, p, d) if ceil_mode else (n + 2 * p - d * (k - 1) - 1) // s + 1
+    return outputs >= 1 and all(any(0 <= o * s - p + d * j < n for j in range(k)) for o in range(outputs))
+
+
+def a_ceil_mode_pool_geometry(rng, shapes) -> dict:
+    """a_pool_geometry with ceil_mode=True, redrawn until every window sees the input."""
+    _, _, *size = shapes[0]
+    while True:
+        params = a_pool_geometry(rng, shapes)
+        pairs = [v if isinstance(v, tuple) else (v, v) for v in
+                 (params["kernel_size"], params["stride"] or params["kernel_size"], params["padding"],
+                  params["dilation"])]
+        if all(_windows_see_the_input(n, *axis, True) for n, *axis in zip(size, *pairs)):
+            return {**params, "ceil_mode": True}
+
+
+def an_avg_pool_geometry(rng, shapes) -> dict:
+    """kernel_size, stride (None: the kernel size), padding (at most half the kernel), ceil_mode,
+    count_include_pad and now and then a divisor_override, leaving one output pixel or more."""
+    _, _, *size = shapes[0]
+    kernel, padding = [], []
+    for n in size:
+        k = int(rng.integers(1, min(n + 2, 4) + 1))
+        p = int(rng.integers(0, k // 2 + 1))
+        while n + 2 * p < k:
+            p += 1
+        kernel.append(k), padding.append(p)
+    default_stride = rng.random() < 0.3
+    stride = list(kernel) if default_stride else [int(s) for s in rng.integers(1, 4, size=2)]
+    return {"kernel_size": _pair_or_int(rng, kernel), "stride": None if default_stride else _pair_or_int(rng, stride),
+            "padding": _pair_or_int(rng, padding), "ceil_mode": bool(rng.random() < 0.5),
+            "count_include_pad": bool(rng.random() < 0.5),
+            "divisor_override": int(rng.integers(1, 6)) if rng.random() < 0.2 else None}
+
+
+def an_adaptive_output_size(rng, shapes) -> dict:
+    """An output size from 1 to 2 pixels more than the input (sizes that do not divide, and
+    windows that overlap), None now and then ("keep"), as an int or a pair."""
+    _, _, h, w = shapes[0]
+    if rng.random() < 0.2:
+        return {"output_size": int(rng.integers(1, min(h, w) + 3))}
+    sizes = tuple(None if rng.random() < 0.15 else int(rng.integers(1, n + 3)) for n in (h, w))
+    return {"output_size": sizes}
+
+
+def a_resize(rng, shapes) -> dict:
+    """interpolate's size (an int or a pair) or scale_factor (a number or a pair; non-integer ones
+    included, and recompute_scale_factor now and then), giving at least one pixel per axis."""
+    _, _, h, w = shapes[0]
+    if rng.random() < 0.4:
+        size = tuple(int(rng.integers(1, 2 * n + 3)) for n in (h, w))
+        return {"size": size[0] if size[0] == size[1] and rng.random() < 0.5 else size, "scale_factor": None,
+                "recompute_scale_factor": None}
+    choices = np.array([0.5, 0.7, 1.0, 1.3, 1.5, 2.0, 2.5, 3.0])
+    scale = []
+    for n in (h, w):
+        s = float(rng.choice(choices)) if rng.random() < 0.6 else float(np.round(rng.uniform(0.3, 3.2), 3))
+        scale.append(s if int(n * s) >= 1 else 1.0)
+    scale_factor = scale[0] if scale[0] == scale[1] else tuple(scale)
+    return {"size": None, "scale_factor": scale_factor,
+            "recompute_scale_factor": True if rng.random() < 0.2 else None}

@@ -659,4 +659,227 @@ OPS: list[Op] = [
         lectures=("lecture09",)),
 ]
 
+# ============================================================================ the vision lectures (helper G2)
+# BatchNorm (training and eval, with and without γ, β and running statistics), SiLU, and the
+# class-index losses on (N, C) and per pixel (N, C, H, W), with weights, ignored targets and
+# label smoothing. Class weights and running statistics are constants: they get no gradient.
+
+from tinygrad_edu.functions import BatchNorm, NegativeLogLikelihood, SiLU  # noqa: E402
+
+from .inputs import (CLASS_SCORES, PIXEL_SCORES, _stat, _torch_stat, a_batch_norm_eps,  # noqa: E402
+                     batch_norm_shapes, class_probabilities, class_targets, running_statistics,
+                     smoothed_targets, weighted_targets)
+
+
+def _batch_norm(training: bool):
+    """F.batch_norm with running statistics, γ and β on both sides (x's dtype for the constants)."""
+    def ours(x, w, b, running_mean, running_var, momentum, eps):
+        return F.batch_norm(x, _stat(x, running_mean), _stat(x, running_var), w, b, training=training,
+                            momentum=momentum, eps=eps)
+
+    def theirs(x, w, b, running_mean, running_var, momentum, eps):
+        return TF.batch_norm(x, _torch_stat(x, running_mean), _torch_stat(x, running_var), w, b,
+                             training=training, momentum=momentum, eps=eps)
+    return ours, theirs
+
+
+def _weighted_loss(ours_fn, theirs_fn):
+    """A class-index loss called with target, weight, ignore_index, reduction (and label_smoothing)."""
+    def ours(z, target, weight, **options):
+        return ours_fn(z, _like(z, target), weight=_stat(z, weight), **options)
+
+    def theirs(z, target, weight, **options):
+        return theirs_fn(z, torch.from_numpy(target), weight=_torch_stat(z, weight), **options)
+    return ours, theirs
+
+
+_BN_TRAIN, _BN_EVAL = _batch_norm(True), _batch_norm(False)
+# training's dL/dx is a difference of terms of size γ g / σ that nearly cancel (with two values per
+# channel it is almost 0): float32 rounding of those terms, not of the result, sets the tolerance.
+# x is DISTINCT (values 0.1 apart): for a channel of two nearly equal values torch's float32
+# gradient is off by 1e-3 (ours by 4e-6: tests/test_vision_losses_norms.py checks it in float64)
+_BN_TOL = dict(rtol=1e-4, atol=2e-5, atol64=1e-10)
+_CE_WEIGHTED = _weighted_loss(F.cross_entropy, TF.cross_entropy)
+_NLL_WEIGHTED = _weighted_loss(F.nll_loss, TF.nll_loss)
+_W3 = np.array([0.5, 2.0, 0.0])                 # a class of weight 0 among the edges
+
+
+def _ce_case(z, target, differs="", **options) -> Case:
+    """An edge of the weighted cross-entropy rows: logits, class indices and the options."""
+    options = {"weight": np.ones(np.shape(z)[1]), "ignore_index": -100, "reduction": "mean", **options}
+    return Case((np.array(z, dtype=np.float64),), {"target": np.array(target, dtype=np.int64), **options}, differs)
+
+
+_EXTREME = [[1000.0, -1000.0, 0.0], [-INF, 0.0, 1.0], [1e4, 1e4, 1e4], [0.0, 0.0, 0.0]]
+CE_EDGES = [
+    _ce_case(_EXTREME, [-100, -100, -100, -100]),                      # all ignored: 0 / 0 = NaN, gradient 0
+    _ce_case(_EXTREME, [-100, -100, -100, -100], reduction="sum"),     # all ignored: 0
+    _ce_case(_EXTREME, [1, 2, 0, 1], ignore_index=1, weight=_W3),      # ignore_index is a class
+    _ce_case(_EXTREME, [0, 2, 2, 1], weight=_W3, reduction="none"),    # weight 0 on class 2
+    _ce_case(np.zeros((2, 1, 3, 2)), np.zeros((2, 3, 2))),             # one class, per pixel
+]
+
+VISION_ROWS: list[Op] = [
+    *of(BatchNorm,          # x (N, C, ...), weight and bias (C,)
+        Op("F.batch_norm(x,rm,rv,w,b,training=True)", 3, *_BN_TRAIN, batch_norm_shapes(), (DISTINCT, REAL, REAL),
+           params=running_statistics, kernels=("batch_norm_forward", "batch_norm_backward"), **_BN_TOL,
+           edges=[drawn([(2, 3), (3,), (3,)], running_mean=np.zeros(3), running_var=np.ones(3), momentum=0.1,
+                        eps=1e-5),                                                # two values per channel
+                  drawn([(3, 2, 2, 2), (2,), (2,)], values=lambda rng, s: np.full(s, 7.0) if len(s) > 1
+                        else rng.standard_normal(s), running_mean=np.zeros(2), running_var=np.ones(2),
+                        momentum=0.1, eps=1e-5),                                  # a constant channel: var 0
+                  drawn([(4, 2, 5), (2,), (2,)], values=lambda rng, s: 100 * (len(s) > 1) + rng.standard_normal(s),
+                        running_mean=np.zeros(2), running_var=np.ones(2), momentum=0.5, eps=1e-3)]),
+        Op("F.batch_norm(x,None,None,training=True)", 1,
+           lambda x, eps: F.batch_norm(x, None, None, training=True, eps=eps),
+           lambda x, eps: TF.batch_norm(x, None, None, training=True, eps=eps),
+           batch_norm_shapes(affine=False), (DISTINCT,), params=a_batch_norm_eps,
+           kernels=("batch_norm_forward", "batch_norm_backward"), **_BN_TOL),
+        Op("F.batch_norm(x,rm,rv,w,b) in eval mode", 3, *_BN_EVAL, batch_norm_shapes(), (REAL, REAL, REAL),
+           params=running_statistics, kernels=("batch_norm_forward",)),
+        lectures=("lecture08", "lecture09")),
+    *of(SiLU,
+        unary("F.silu(x)", lambda x: F.silu(x), TF.silu, edges=[at(*SATURATING)]),
+        kernels=("silu_forward", "silu_backward"), lectures=("lecture04",)),
+    *of(CrossEntropy,       # scores with the classes on axis 1: (N, C) and per pixel (N, C, d1, d2)
+        Op("F.cross_entropy(z,target) per position", 1,
+           lambda z, target: F.cross_entropy(z, _like(z, target)),
+           lambda z, target: TF.cross_entropy(z, torch.from_numpy(target)), CLASS_SCORES, params=class_targets),
+        Op("F.cross_entropy(z,target,weight,ignore_index,reduction)", 1, *_CE_WEIGHTED, CLASS_SCORES,
+           params=weighted_targets, edges=CE_EDGES),
+        Op("F.cross_entropy of an image (N,C,H,W)", 1, *_CE_WEIGHTED, PIXEL_SCORES, params=weighted_targets),
+        Op("F.cross_entropy(...,label_smoothing)", 1, *_CE_WEIGHTED, CLASS_SCORES, params=smoothed_targets,
+           edges=[replace(case, params={**case.params, "label_smoothing": 0.2}) for case in CE_EDGES[2:]]),
+        kernels=("cross_entropy_forward", "exp_shifted", "cross_entropy_backward"), lectures=("lecture05",)),
+    *of(NegativeLogLikelihood,
+        Op("F.nll_loss(a,target)", 1, lambda a, target: F.nll_loss(a, _like(a, target)),
+           lambda a, target: TF.nll_loss(a, torch.from_numpy(target)), CLASS_SCORES, params=class_targets),
+        Op("F.nll_loss(a,target,weight,ignore_index,reduction)", 1, *_NLL_WEIGHTED, CLASS_SCORES,
+           params=weighted_targets,
+           edges=[replace(case, arrays=(np.where(np.isinf(case.arrays[0]), -1e4, case.arrays[0]),))
+                  for case in CE_EDGES]),
+        lectures=("lecture05",)),
+    # probability targets: a chain (log_softmax, Mul, Sum), with a weight per class and smoothing
+    *others(
+        Op("F.cross_entropy(z,probabilities,weight,label_smoothing)", 1,
+           lambda z, target, weight, label_smoothing: F.cross_entropy(
+               z, _stat(z, target), weight=_stat(z, weight), label_smoothing=label_smoothing),
+           lambda z, target, weight, label_smoothing: TF.cross_entropy(
+               z, _torch_stat(z, target), weight=_torch_stat(z, weight), label_smoothing=label_smoothing),
+           CLASS_SCORES, params=class_probabilities),
+        lectures=("lecture05",)),
+]
+OPS.extend(VISION_ROWS)
+
+# ============================================================================ the window layers (helper G1)
+# ConvTranspose2d (the backward of Conv2d), grouped convolutions, max pooling with ceil_mode,
+# AvgPool2d, AdaptiveAvgPool2d and interpolation (nearest, nearest-exact, bilinear both ways, area).
+
+from tinygrad_edu.functions import (AdaptiveAvgPool2d, AvgPool2d, ConvTranspose2d,  # noqa: E402
+                                    UpsampleBilinear2d, UpsampleNearest2d)
+
+from .inputs import (a_ceil_mode_pool_geometry, a_conv_transpose_geometry, a_grouped_conv_geometry,  # noqa: E402
+                     a_grouped_conv_transpose_geometry, a_resize, an_adaptive_output_size, an_avg_pool_geometry,
+                     conv_transpose_shapes, grouped_conv_shapes)
+
+
+def _interpolate(mode: str, **fixed) -> tuple:
+    """F.interpolate and torch's, called with a drawn size or scale_factor and the fixed options."""
+    def ours(x, **resize):
+        return F.interpolate(x, mode=mode, **resize, **fixed)
+
+    def theirs(x, **resize):
+        return TF.interpolate(x, mode=mode, **resize, **fixed)
+    return ours, theirs
+
+
+def _resized(shape: tuple, **resize) -> Case:
+    """An edge of the interpolate rows: one input of `shape`, a size or a scale_factor."""
+    return drawn([shape], **{"size": None, "scale_factor": None, "recompute_scale_factor": None, **resize})
+
+
+RESIZE_EDGES = [
+    _resized((2, 2, 3, 4), scale_factor=2),                 # x2: PyTorch's special case for nearest
+    _resized((1, 1, 3, 3), size=(5, 7)),                    # sizes that do not divide
+    _resized((1, 2, 4, 5), scale_factor=1.7),               # the formulas use 1 / 1.7, not 4 / 6
+    _resized((1, 1, 4, 2), scale_factor=(0.5, 3)),          # down on one axis, up on the other
+    _resized((1, 1, 7, 5), size=(2, 3)),                    # shrinking by sizes that do not divide
+    _resized((1, 1, 3, 5), scale_factor=1.3),               # 3 -> 3 rows: the identity there
+    _resized((1, 1, 1, 1), size=3),                         # one input pixel
+    _resized((1, 1, 5, 4), scale_factor=2.5, recompute_scale_factor=True),
+]
+_NEAREST, _NEAREST_EXACT = _interpolate("nearest"), _interpolate("nearest-exact")
+_BILINEAR, _BILINEAR_CORNERS = _interpolate("bilinear"), _interpolate("bilinear", align_corners=True)
+_CONV_T = (lambda x, w, b, **geometry: F.conv_transpose2d(x, w, b, **geometry),
+           lambda x, w, b, **geometry: TF.conv_transpose2d(x, w, b, **geometry))
+_POOL_MAX = (lambda x, **geometry: F.max_pool2d(x, **geometry), lambda x, **geometry: TF.max_pool2d(x, **geometry))
+_POOL_AVG = (lambda x, **geometry: F.avg_pool2d(x, **geometry), lambda x, **geometry: TF.avg_pool2d(x, **geometry))
+_ADAPTIVE = (lambda x, output_size: F.adaptive_avg_pool2d(x, output_size),
+             lambda x, output_size: TF.adaptive_avg_pool2d(x, output_size))
+_RESAMPLED = dict(atol=1e-5)        # float32: each gradient sums several products of upstream and weight
+_SUMMED = dict(atol=1e-5)           # float32: the bias gradient sums N·H'·W' upstream values, in another order
+
+WINDOW_ROWS: list[Op] = [
+    *of(ConvTranspose2d,    # x (N, C_in, H, W), weight (C_in, C_out/groups, kh, kw), bias (C_out,)
+        Op("F.conv_transpose2d(x,w,b,stride,padding,output_padding,dilation)", 3, *_CONV_T,
+           conv_transpose_shapes(), (REAL, REAL, REAL), params=a_conv_transpose_geometry, **_SUMMED,
+           edges=[drawn([(2, 4, 3, 3), (4, 2, 2, 2), (2,)], stride=2),            # the U-Net's x2: stamps side by side
+                  drawn([(1, 2, 3, 2), (2, 3, 3, 3), (3,)], stride=2, padding=1, output_padding=1),
+                  drawn([(1, 1, 3, 3), (1, 2, 2, 2), (2,)], dilation=3, output_padding=2),  # output_padding >= stride
+                  drawn([(1, 1, 2, 3), (1, 1, 1, 1), (1,)], stride=3),             # gaps between the stamps: bias only
+                  drawn([(1, 2, 4, 4), (2, 1, 3, 3), (1,)], padding=2),            # padding crops the output
+                  drawn([(1, 1, 1, 1), (1, 1, 1, 1), (1,)])]),
+        Op("F.conv_transpose2d(x,w)", 2, lambda x, w, **geometry: F.conv_transpose2d(x, w, **geometry),
+           lambda x, w, **geometry: TF.conv_transpose2d(x, w, **geometry), conv_transpose_shapes(bias=False),
+           (REAL, REAL), params=a_conv_transpose_geometry, **_SUMMED),
+        Op("F.conv_transpose2d(x,w,b,groups)", 3, *_CONV_T, grouped_conv_shapes(transposed=True), (REAL, REAL, REAL),
+           params=a_grouped_conv_transpose_geometry, **_SUMMED,
+           edges=[drawn([(1, 4, 3, 3), (4, 1, 2, 2), (2,)], stride=2, groups=2)]),
+        kernels=("im2col", "col2im"), lectures=("lecture09",)),
+    *of(Conv2d,
+        Op("F.conv2d(x,w,b,groups)", 3, lambda x, w, b, **geometry: F.conv2d(x, w, b, **geometry),
+           lambda x, w, b, **geometry: TF.conv2d(x, w, b, **geometry), grouped_conv_shapes(transposed=False),
+           (REAL, REAL, REAL), params=a_grouped_conv_geometry, **_SUMMED,
+           edges=[drawn([(1, 3, 5, 5), (3, 1, 3, 3), (3,)], padding=1, groups=3)]),   # depthwise
+        kernels=("im2col", "col2im"), lectures=("lecture09",)),
+    *of(MaxPool2d,
+        Op("F.max_pool2d(...,ceil_mode=True)", 1, *_POOL_MAX, IMAGES, (DISTINCT,), params=a_ceil_mode_pool_geometry,
+           edges=[drawn([(1, 2, 5, 5)], kernel_size=2, ceil_mode=True),            # a last half window
+                  drawn([(1, 1, 6, 7)], kernel_size=3, stride=2, padding=1, ceil_mode=True),
+                  drawn([(1, 1, 5, 5)], kernel_size=2, stride=2, padding=1, ceil_mode=True)]),  # last one dropped
+        kernels=("max_pool_forward", "max_pool_backward"), lectures=("lecture09",)),
+    *of(AvgPool2d,          # x (N, C, H, W)
+        Op("F.avg_pool2d(x,kernel_size,stride,padding,ceil_mode,count_include_pad,divisor_override)", 1,
+           *_POOL_AVG, IMAGES, params=an_avg_pool_geometry,
+           edges=[drawn([(2, 3, 6, 8)], kernel_size=2),                           # windows tile the image
+                  drawn([(1, 2, 7, 5)], kernel_size=3),                           # ... and leave a remainder
+                  drawn([(1, 1, 7, 5)], kernel_size=3, ceil_mode=True),           # partial windows
+                  drawn([(1, 1, 5, 6)], kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+                  drawn([(1, 1, 4, 4)], kernel_size=3, stride=1, padding=1, divisor_override=2),
+                  drawn([(1, 1, 5, 5)], kernel_size=2, stride=2, padding=1, ceil_mode=True)]),  # last one dropped
+        lectures=("lecture09",)),
+    *of(AdaptiveAvgPool2d,
+        Op("F.adaptive_avg_pool2d(x,output_size)", 1, *_ADAPTIVE, IMAGES, params=an_adaptive_output_size,
+           edges=[drawn([(2, 3, 6, 4)], output_size=1),                           # global average pooling
+                  drawn([(1, 2, 6, 8)], output_size=(3, 4)),                      # equal blocks
+                  drawn([(1, 1, 5, 7)], output_size=(3, 4)),                      # windows that overlap
+                  drawn([(1, 1, 2, 3)], output_size=(5, 7)),                      # larger than the input
+                  drawn([(1, 1, 5, 4)], output_size=(None, 3))]),                 # None keeps H
+        Op("F.interpolate(x,mode='area')", 1, *_interpolate("area"), IMAGES, params=a_resize, **_RESAMPLED),
+        lectures=("lecture09",)),
+    *of(UpsampleNearest2d,
+        Op("F.interpolate(x,size|scale_factor,mode='nearest')", 1, *_NEAREST, IMAGES, params=a_resize,
+           edges=RESIZE_EDGES, **_RESAMPLED),
+        Op("F.interpolate(x,size|scale_factor,mode='nearest-exact')", 1, *_NEAREST_EXACT, IMAGES, params=a_resize,
+           edges=RESIZE_EDGES, **_RESAMPLED),
+        lectures=("lecture09",)),
+    *of(UpsampleBilinear2d,
+        Op("F.interpolate(x,size|scale_factor,mode='bilinear')", 1, *_BILINEAR, IMAGES, params=a_resize,
+           edges=RESIZE_EDGES, **_RESAMPLED),
+        Op("F.interpolate(x,size|scale_factor,mode='bilinear',align_corners=True)", 1, *_BILINEAR_CORNERS, IMAGES,
+           params=a_resize, edges=RESIZE_EDGES + [_resized((1, 1, 4, 3), size=(1, 5))], **_RESAMPLED),
+        lectures=("lecture09",)),
+]
+OPS.extend(WINDOW_ROWS)
+
 OPS_BY_NAME = {op.name: op for op in OPS}

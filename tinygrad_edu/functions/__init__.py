@@ -1,7 +1,8 @@
 """The built-in Function classes, importable as `from tinygrad_edu.functions import Mul`.
 
 elementwise, reduce, movement and linalg hold the primitives; nn the one-node ops for stability
-or speed; conv the windowed ops. operands is not a Function module: it prepares the operands
+or speed; conv the windowed ops; sampling the separable resamplings (adaptive pooling, upsampling).
+operands is not a Function module: it prepares the operands
 of Tensor methods (numbers, arrays, dtype promotion, index conversion) for these Functions."""
 from .elementwise import (ELU, GELU, Abs, Add, Clip, Div, Exp, LeakyReLU, Log, Maximum, Minimum,
                           Mul, Neg, Pow, ReLU, Sigmoid, Softplus, Softsign, Sqrt, Sub, Tanh, Where)
@@ -10,6 +11,12 @@ from .linalg import MatMul
 from .movement import Cast, Cat, Expand, GetItem, Pad, Permute, Reshape, ToDevice
 from .nn import BinaryCrossEntropy, CrossEntropy, Linear, LogSoftmax, LogSumExp, Softmax
 from .reduce import Max, Mean, Min, Sum
+# ---- the vision lectures: normalisation, SiLU, class-index losses (helper G2)
+from .elementwise import SiLU
+from .nn import BatchNorm, NegativeLogLikelihood
+# ---- the vision lectures: the window layers and resampling (helper G1)
+from .conv import AvgPool2d, ConvTranspose2d
+from .sampling import AdaptiveAvgPool2d, UpsampleBilinear2d, UpsampleNearest2d
 
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Exp", "Log", "Sqrt", "Abs",
@@ -20,4 +27,6 @@ __all__ = [
     "MatMul",
     "LogSoftmax", "Softmax", "LogSumExp", "CrossEntropy", "BinaryCrossEntropy",
     "Linear", "Conv2d", "MaxPool2d",
+    "SiLU", "BatchNorm", "NegativeLogLikelihood",       # the vision lectures (helper G2)
+    "ConvTranspose2d", "AvgPool2d", "AdaptiveAvgPool2d", "UpsampleNearest2d", "UpsampleBilinear2d",  # (helper G1)
 ]

@@ -193,6 +193,35 @@ class Sigmoid(Function):
         return fused(grad, y)                  # one GPU kernel instead of 3 launches
 
 
+class SiLU(Function):
+    """y = a σ(a) (the "swish"), σ the sigmoid;  dy/da = σ(a) (1 + a (1 - σ(a))) = y + σ(a) (1 - y).
+
+    Stable form: σ(a) as in Sigmoid (e^-|a| never overflows), so y -> a for large a and y -> -0
+    for very negative a, and the gradient goes to 1 and 0 there without overflow.
+    """
+
+    @staticmethod
+    def forward(ctx, a):
+        fused = kernels.get("silu_forward", a)
+        if fused is None:
+            m = xp(a)
+            e = m.exp(-m.abs(a))
+            s = m.where(a >= 0, 1, e) / (1 + e)
+            y = a * s
+        else:                                  # one GPU kernel instead of 8 launches
+            y, s = fused(a)
+        ctx.save_for_backward(a, s)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, s = ctx.saved_tensors
+        fused = kernels.get("silu_backward", a)
+        if fused is None:
+            return grad * s * (1 + a * (1 - s))
+        return fused(grad, a, s)               # one GPU kernel instead of 5 launches
+
+
 class Tanh(Function):
     """y = tanh(a);  dy/da = 1 - y^2."""
 

@@ -1,10 +1,12 @@
 """Functions for neural networks where one node is more stable or faster than a chain of ops:
-LogSoftmax, Softmax, LogSumExp, CrossEntropy, BinaryCrossEntropy and Linear.
+LogSoftmax, Softmax, LogSumExp, CrossEntropy, NegativeLogLikelihood, Linear, BatchNorm and
+BinaryCrossEntropy.
 
 log_softmax and logsumexp are computed in a stable form, subtracting the maximum before
 exponentiating, so logits of ±1000 give finite values and gradients; cross-entropy works on
-logits for the same reason. Conv2d and MaxPool2d live in functions/conv.py (and are
-re-exported here, their old home).
+logits for the same reason. The class-index losses take scores (N, C) or per pixel (N, C, H, W),
+with a weight per class and ignored targets. Conv2d and MaxPool2d live in functions/conv.py (and
+are re-exported here, their old home).
 """
 from __future__ import annotations
 
@@ -84,17 +86,49 @@ class LogSumExp(Function):
         return grad * xp(a).exp(a - y)
 
 
+# ----------------------------------------------------------------------------- class-index losses
+# Logits or log-probabilities z have the classes on axis 1: (N, C) or (N, C, d1, d2, ...), one
+# class index per position in target, of shape (N,) or (N, d1, d2, ...). Each position i counts
+# with the weight w_i = weight[t_i] (1 without a weight), and w_i = 0 where t_i is ignore_index;
+# 'mean' divides by Σ w_i, the weight of the targets that count, as in PyTorch. `target[:, None]`
+# puts a position's class index beside the class axis: comparing it with the column numbers
+# 0 .. C-1 gives the one-hot matrix, and take_along_axis gathers each position's target score.
+
 _column_cache: dict = {}
 
 
-def _columns(n, like):
-    """arange(n) on the device and in the dtype of `like`, made once: the fused cross-entropy
-    kernels compare it with the target to find each row's class without a gather."""
-    key = (n, like.dtype.str)
+def _columns(classes, target):
+    """The column numbers 0 .. C-1 shaped (C, 1, ...) to line up with target[:, None]; made once
+    per device, dtype and rank (the fused kernels compare them with the target themselves)."""
+    key = (classes, target.dtype.str, type(target), target.ndim)
     columns = _column_cache.get(key)
     if columns is None:
-        columns = _column_cache[key] = xp(like).arange(n, dtype=like.dtype)
+        columns = xp(target).arange(classes, dtype=target.dtype).reshape((classes,) + (1,) * (target.ndim - 1))
+        _column_cache[key] = columns
     return columns
+
+
+def _onehot(target, classes):
+    """onehot[i, c] = (t_i == c), shaped (N, C, d1, ...) like the scores; False everywhere in the
+    row of a label outside [0, C)."""
+    return _columns(classes, target) == target[:, None]
+
+
+def _clipped(target, classes):
+    """The labels moved into [0, classes) (a gather with a label outside would fail or wrap around;
+    that row is ruled out afterwards). minimum(maximum()), not clip: a third of the time in NumPy."""
+    m = xp(target)
+    return m.minimum(m.maximum(target, 0), classes - 1)
+
+
+def _subtract_onehot(g, target):
+    """g - onehot(t), in place: g[i, t_i] -= 1 for every position i (a label outside [0, C) at the
+    edge instead: its row is ruled out afterwards)."""
+    if g.ndim == 2:                                     # (N, C): plain indexing, twice as fast
+        g[xp(g).arange(g.shape[0]), _clipped(target, g.shape[1])] -= 1
+    else:
+        g -= _onehot(target, g.shape[1])
+    return g
 
 
 def _label_inside(target, classes):
@@ -103,63 +137,181 @@ def _label_inside(target, classes):
     return (target >= 0) & (target < classes)
 
 
-class CrossEntropy(Function):
-    """L = -log softmax(z)[target], averaged ('mean'), summed ('sum') or per row ('none').
+def _target_weights(target, weight, ignore_index, dtype):
+    """w_i = weight[t_i] (1 without a weight), 0 where t_i == ignore_index."""
+    kept = target != ignore_index
+    if weight is None:
+        return kept.astype(dtype)
+    return (weight[_clipped(target, weight.shape[0])] * kept).astype(dtype)   # a bad label's row is NaN anyway
 
-    z: logits of shape (N, C); target: class indices of shape (N,).
-    dL/dz = softmax(z) - onehot(target)  (divided by N for 'mean').
+
+def _picked(a, target):
+    """a[i, t_i] for each position i: the score of its target class, gathered along axis 1. A label
+    outside [0, C) reads a class at the edge instead; _rule_out then makes its row NaN."""
+    m = xp(a)
+    safe = _clipped(target, a.shape[1])
+    if a.ndim == 2:                                     # (N, C): plain indexing, 5x faster on small arrays
+        return a[m.arange(a.shape[0]), safe]
+    return m.take_along_axis(a, safe[:, None], axis=1)[:, 0]
+
+
+def _rule_out(rows, target, ignore_index, classes):
+    """Per position: 0 where the target is ignored, NaN where it is a label outside [0, C)."""
+    m = xp(rows)
+    bad = m.where(_label_inside(target, classes), rows, rows.dtype.type("nan"))
+    return m.where(target == ignore_index, 0, bad)
+
+
+def _reduce_losses(ctx, losses, w, reduction):
+    """'none': the losses; 'sum': Σ losses; 'mean': Σ losses / Σ w (NaN when every target is ignored).
+    0-d losses and w are the sums already (the fused cross-entropy adds them up in one launch)."""
+    ctx.reduction = reduction
+    if reduction == "none":
+        return losses
+    loss_sum = losses.sum() if losses.ndim else losses
+    if reduction == "sum":
+        return loss_sum
+    ctx.total_weight = w.sum() if w.ndim else w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return loss_sum / ctx.total_weight
+
+
+def _grad_scale(ctx, grad):
+    """dL/dloss_i per position: grad / Σ w ('mean'), grad ('sum' and 'none')."""
+    if ctx.reduction != "mean":
+        return grad
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return grad / ctx.total_weight
+
+
+class CrossEntropy(Function):
+    """L_i = w_i · (-log softmax(z_i)[t_i]) for logits z (N, C, ...) and class indices t (N, ...),
+    summed ('sum'), divided by Σ w_i ('mean') or kept per position ('none').
+
+    dL/dz_i = w_i (softmax(z_i) - onehot(t_i))   (times dL/dL_i: 1 / Σ w for 'mean').
     Stable form: works on logits through a shifted log-softmax, so it is finite for any logits.
     One node for speed: its backward is the line above, not a chain through exp, sum and log.
 
-    A label outside [0, C) gives its row a NaN loss and a NaN gradient, so the mean is NaN too:
-    on "cuda" a NaN loss means a label outside [0, C). The range is not checked on the host,
-    which would make every GPU step wait (F.cross_entropy checks it on the CPU: IndexError).
+    weight (C,) gives w_i = weight[t_i]; a target equal to ignore_index has w_i = 0: no loss and
+    no gradient, and it does not count in the mean. label_smoothing = ε mixes the one-hot target
+    with the uniform one, as PyTorch does: L_i = (1 - ε) w_i (-log p_i[t_i]) + (ε / C) Σ_c weight_c
+    (-log p_i[c]), whose gradient adds (ε / C)(p_i Σ_c weight_c - weight).
+
+    A label outside [0, C) (other than ignore_index) gives its row a NaN loss and a NaN gradient,
+    so the mean is NaN too: on "cuda" a NaN loss means a label outside [0, C). The range is not
+    checked on the host, which would make every GPU step wait (F.cross_entropy checks it on the
+    CPU: IndexError).
     """
 
     @staticmethod
-    def forward(ctx, z, target, reduction="mean"):
+    def forward(ctx, z, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         m = xp(z)
+        classes = z.shape[1]
         fused = kernels.get("cross_entropy_forward", z)
         if fused is None:
+            w = _target_weights(target, weight, ignore_index, z.dtype)
             s, _ = _shifted(z, 1)
             e = m.exp(s)
             total = e.sum(axis=1, keepdims=True)
-            inside = _label_inside(target, z.shape[1])
-            rows = m.arange(z.shape[0])
-            losses = m.log(total[:, 0]) - s[rows, m.where(inside, target, 0)]
-            losses = m.where(inside, losses, z.dtype.type("nan"))
-            p = e / total
-        else:                                  # the same steps in 5 GPU launches instead of 16
+            losses = _rule_out(w * (m.log(total[:, 0]) - _picked(s, target)), target, ignore_index, classes)
+        else:                                  # the same steps in 6 GPU launches ('mean') instead of about 20
             shift = z.max(axis=1, keepdims=True)
             e = kernels.get("exp_shifted", z)(z, shift)
             total = e.sum(axis=1, keepdims=True)
-            p, picked = fused(e, total, z, shift, target[:, None], _columns(z.shape[1], target),
-                              z.shape[1], m.nan)
-            losses = picked.sum(axis=1)        # one nonzero entry per row (NaN for a bad label)
-        ctx.save_for_backward(p, target)
-        ctx.reduction = reduction
-        if reduction == "mean":
-            return losses.mean()
-        if reduction == "sum":
-            return losses.sum()
-        return losses
+            # per position and class, two numbers on a last axis of size 2: w_i loss_i and w_i at the
+            # target's column (0 elsewhere), so that one reduction adds up the losses and Σ w together
+            class_weight = 1.0 if weight is None else weight.reshape(_columns(classes, target).shape)[..., None]
+            planes = fused(e[..., None], total[..., None], z[..., None], shift[..., None], target[:, None, ..., None],
+                           _columns(classes, target)[..., None], class_weight, _planes(z), classes, ignore_index,
+                           m.nan)
+            if reduction == "none" or label_smoothing:
+                both = planes.sum(axis=1)                       # per position
+                losses, w = both[..., 0], both[..., 1]
+            else:
+                losses, w = planes.reshape(-1, 2).sum(axis=0)   # summed over every position already
+        if label_smoothing:
+            s = _shifted(z, 1)[0] if fused is not None else s
+            smooth = label_smoothing / classes * _smoothing_loss(s, total, weight)
+            losses = (1 - label_smoothing) * losses + m.where(target == ignore_index, 0, smooth)
+        ctx.save_for_backward(e, total, target, weight)
+        ctx.ignore_index, ctx.label_smoothing = ignore_index, label_smoothing
+        return _reduce_losses(ctx, losses, w, reduction)
 
     @staticmethod
     def backward(ctx, grad):
-        p, target = ctx.saved_tensors
-        m = xp(p)
-        if ctx.reduction == "none":
-            scale = grad[:, None]
-        else:
-            scale = grad / p.shape[0] if ctx.reduction == "mean" else grad
-        fused = kernels.get("cross_entropy_backward", p)
+        e, total, target, weight = ctx.saved_tensors
+        m = xp(e)
+        classes = e.shape[1]
+        scale = _grad_scale(ctx, grad)
+        fused = kernels.get("cross_entropy_backward", e)
         if fused is None:
-            inside = _label_inside(target, p.shape[1])
-            g = p.copy()
-            g[m.arange(p.shape[0]), m.where(inside, target, 0)] -= 1
-            return m.where(inside[:, None], g * scale, p.dtype.type("nan")), None
-        # one kernel instead of 11 launches: the copy, the one-hot subtraction, the scaling, the NaN rows
-        return fused(p, target[:, None], _columns(p.shape[1], target), scale, p.shape[1], m.nan), None
+            w = _target_weights(target, weight, ctx.ignore_index, e.dtype)
+            with np.errstate(invalid="ignore"):     # 0 · inf where every target is ignored: ruled out to 0
+                rows = _rule_out(w * scale, target, ctx.ignore_index, classes)
+            g = _subtract_onehot(e / total, target)          # softmax(z) - onehot(t), in place
+            g *= rows[:, None]
+        else:   # one kernel instead of about 10 launches: softmax, the one-hot subtraction, the scaling, the rule-outs
+            if weight is None:
+                row_weight = 1.0
+            else:                              # the kernel rules the ignored and bad targets out itself
+                row_weight = weight[_clipped(target, classes)][:, None]
+            g = fused(e, total, target[:, None], _columns(classes, target), row_weight,
+                      scale[:, None] if scale.ndim else scale, classes, ctx.ignore_index, m.nan)
+        if ctx.label_smoothing:
+            eps = ctx.label_smoothing
+            p = e / total
+            if weight is None:
+                smooth = p * classes - 1
+            else:
+                smooth = p * weight.sum() - weight.reshape((classes,) + (1,) * (p.ndim - 2))
+            kept = m.where(target == ctx.ignore_index, 0, eps / classes * scale)
+            g = (1 - eps) * g + smooth * kept[:, None]
+        return g, None
+
+
+_plane_cache: dict = {}
+
+
+def _planes(like):
+    """[0, 1] as int32 on the device of `like`: the last axis of the fused cross-entropy's output."""
+    key = type(like)
+    if key not in _plane_cache:
+        _plane_cache[key] = xp(like).arange(2, dtype=np.int32)
+    return _plane_cache[key]
+
+
+def _smoothing_loss(s, total, weight):
+    """Σ_c weight_c (-log softmax(z)[c]) per position (weight_c = 1 without a weight), from the
+    shifted logits s = z - max and total = Σ e^s: -log softmax(z)[c] = log total - s_c."""
+    minus_log_p = xp(s).log(total) - s
+    if weight is not None:
+        minus_log_p = minus_log_p * weight.reshape((s.shape[1],) + (1,) * (s.ndim - 2))
+    return minus_log_p.sum(axis=1)
+
+
+class NegativeLogLikelihood(Function):
+    """L_i = -w_i · a_i[t_i] for log-probabilities a (N, C, ...) and class indices t (N, ...);
+    dL/da_i = -w_i · onehot(t_i). Reduced, weighted and ignored as in CrossEntropy (F.nll_loss).
+
+    One node: a pick and a weighting, where a chain would index, multiply and mask. A label
+    outside [0, C) makes its row's loss and gradient NaN, as in CrossEntropy.
+    """
+
+    @staticmethod
+    def forward(ctx, a, target, weight=None, ignore_index=-100, reduction="mean"):
+        classes = a.shape[1]
+        w = _target_weights(target, weight, ignore_index, a.dtype)
+        losses = _rule_out(-w * _picked(a, target), target, ignore_index, classes)
+        ctx.save_for_backward(target, w)
+        ctx.ignore_index, ctx.classes = ignore_index, classes
+        return _reduce_losses(ctx, losses, w, reduction)
+
+    @staticmethod
+    def backward(ctx, grad):
+        target, w = ctx.saved_tensors
+        with np.errstate(invalid="ignore"):         # 0 · inf where every target is ignored: ruled out to 0
+            rows = _rule_out(-w * _grad_scale(ctx, grad), target, ctx.ignore_index, ctx.classes)
+        return _onehot(target, ctx.classes) * rows[:, None], None
 
 
 # ----------------------------------------------------------------------------- layers
@@ -188,6 +340,115 @@ class Linear(Function):
         grad_w = rows.T @ x.reshape(-1, x.shape[-1]) if need_w else None
         grad_b = rows.sum(axis=0) if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2] else None
         return grad_x, grad_w, grad_b
+
+
+def _channel_shape(x):
+    """(1, C, 1, ...): a per-channel vector of shape (C,) reshaped to broadcast against x (N, C, ...)."""
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def _channel_sum(a, b=None):
+    """Σ a (or Σ a·b, without building the product) over every axis but the channel axis 1: shape (C,).
+    einsum over an (N, C, L) view: about 3 times faster than a.sum(axis=(0, 2, 3)) in NumPy."""
+    m = xp(a)
+    rows = a.reshape(a.shape[0], a.shape[1], -1)
+    if b is None:
+        return m.einsum("ncl->c", rows)
+    return m.einsum("ncl,ncl->c", rows, b.reshape(rows.shape))
+
+
+class BatchNorm(Function):
+    """Batch normalisation of x (N, C, ...) per channel c (axis 1), over the M = N·(other sizes)
+    values of that channel:
+
+        x̂ = (x - μ_c) / √(σ²_c + eps),    y = γ_c x̂ + β_c        (γ = weight, β = bias, both (C,))
+
+    training=True: μ, σ² are the batch's mean and biased variance. They depend on x, so the
+    gradient has two more terms than a plain scaling (sums per channel, g = dL/dy):
+        dL/dx = γ / (M √(σ² + eps)) · (M g - Σ g - x̂ Σ g x̂),   dL/dγ = Σ g x̂,   dL/dβ = Σ g
+    and the running statistics, when given, are updated in place as in torch.batch_norm:
+        running_mean ← (1 - momentum) running_mean + momentum μ
+        running_var  ← (1 - momentum) running_var  + momentum σ² M / (M - 1)   (unbiased)
+    training=False: μ, σ² are running_mean and running_var, constants: dL/dx = γ g / √(σ² + eps).
+
+    One node for speed: the chain mean, sub, mul, mean, add, sqrt, div, mul, add has nine nodes
+    and nine temporary arrays, and its backward walks every one of them.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight=None, bias=None, running_mean=None, running_var=None, training=False,
+                momentum=0.1, eps=1e-5):
+        m = xp(x)
+        shape = _channel_shape(x)
+        count = x.size // x.shape[1]
+        if weight is not None:                 # the per-channel vectors in x's dtype, as the kernels need
+            weight = weight.astype(x.dtype, copy=False)
+        if bias is not None:
+            bias = bias.astype(x.dtype, copy=False)
+        if training:
+            # two passes, the second removing the first mean's rounding error: for x such as 1e4 ± 1
+            # a float32 mean is off by up to 5e-4, and x - mean would carry that into every x̂
+            mean = _channel_sum(x) / count
+            centred = x - mean.reshape(shape)
+            error = _channel_sum(centred) / count        # the mean of `centred`: about 0
+            var = _channel_sum(centred, centred) / count - error * error
+            if running_mean is not None:
+                running_mean *= 1 - momentum
+                running_mean += momentum * (mean + error)
+                running_var *= 1 - momentum
+                running_var += momentum * count / max(count - 1, 1) * var
+        else:
+            centred, error, var = x, running_mean.astype(x.dtype, copy=False), running_var.astype(x.dtype, copy=False)
+        invstd = 1 / m.sqrt(var + eps)
+        gamma = 1 if weight is None else weight.reshape(shape)
+        beta = 0 if bias is None else bias.reshape(shape)
+        fused = kernels.get("batch_norm_forward", x)
+        if fused is None:
+            # x̂ = (centred - error) invstd, y = γ x̂ + β; written in place where the array is ours
+            # (in training `centred` is), which saves NumPy three temporaries of x's size
+            if centred is x:                   # eval: x is the caller's array; make a new one
+                xhat = x - error.reshape(shape)
+            else:                              # training: `centred` is ours; change it in place
+                xhat = centred
+                xhat -= error.reshape(shape)
+            xhat *= invstd.reshape(shape)
+            y = xhat * gamma if weight is not None else xhat.copy()     # y is not x̂: the caller may change it
+            if bias is not None:
+                y += beta
+        else:                                  # one GPU kernel instead of 4 launches and 3 temporaries
+            xhat, y = fused(centred, error.reshape(shape), invstd.reshape(shape), gamma, beta)
+        ctx.save_for_backward(xhat, invstd, weight)
+        ctx.training = training
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        xhat, invstd, weight = ctx.saved_tensors
+        m = xp(xhat)
+        inputs = len(ctx.needs_input_grad)                   # BatchNorm.apply(x) alone has one input
+        need_x, need_w, need_b = (tuple(ctx.needs_input_grad) + (False, False))[:3]
+        shape = _channel_shape(xhat)
+        sum_g = _channel_sum(grad) if need_b or (need_x and ctx.training) else None
+        sum_gx = _channel_sum(grad, xhat) if need_w or (need_x and ctx.training) else None
+        grad_x = None
+        if need_x:
+            scale = invstd if weight is None else weight * invstd             # γ / √(σ² + eps), (C,)
+            if not ctx.training:
+                grad_x = grad * scale.reshape(shape)
+            else:
+                count = xhat.size // xhat.shape[1]
+                fused = kernels.get("batch_norm_backward", grad)
+                if fused is None:
+                    # (γ invstd / M) (M g - Σ g - x̂ Σ g x̂), written as g k M - (x̂ k Σ g x̂ + k Σ g) with
+                    # k = γ invstd / M, in place: two temporaries of x's size instead of five
+                    k = scale / count
+                    grad_x = xhat * (k * sum_gx).reshape(shape)
+                    grad_x += (k * sum_g).reshape(shape)
+                    grad_x = m.subtract(grad * (k * count).reshape(shape), grad_x, out=grad_x)
+                else:                          # one GPU kernel instead of 6 launches
+                    grad_x = fused(grad, xhat, (scale / count).reshape(shape), count, sum_g.reshape(shape),
+                                   sum_gx.reshape(shape))
+        return (grad_x, (sum_gx if need_w else None), (sum_g if need_b else None))[:inputs]
 
 
 class BinaryCrossEntropy(Function):

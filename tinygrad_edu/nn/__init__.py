@@ -1,9 +1,11 @@
 """tinygrad_edu.nn: modules, layers, activations, losses and initialisations, with PyTorch's names.
 
 The files follow torch/nn/modules: module.py (Module), parameter.py, container.py
-(Sequential, ModuleList), linear.py (Identity, Linear), conv.py (Conv2d), pooling.py
-(MaxPool2d), normalization.py (BatchNorm1d), dropout.py, flatten.py, activation.py (ReLU ...
-Maxout), loss.py; functional.py is torch.nn.functional and init.py torch.nn.init.
+(Sequential, ModuleList), linear.py (Identity, Linear), conv.py (Conv2d, ConvTranspose2d),
+pooling.py (MaxPool2d, AvgPool2d, AdaptiveAvgPool2d), upsampling.py (Upsample),
+normalization.py (BatchNorm1d, BatchNorm2d), dropout.py (Dropout, Dropout2d), flatten.py,
+activation.py (ReLU ... SiLU, Maxout), loss.py;
+functional.py is torch.nn.functional and init.py torch.nn.init.
 """
 from . import functional, init, layers
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, Maxout, ReLU, Sigmoid, Softmax, Softplus, Softsign, Tanh
@@ -17,10 +19,21 @@ from .module import Module
 from .normalization import BatchNorm1d
 from .parameter import Parameter
 from .pooling import MaxPool2d
+# ---- the vision lectures: normalisation, dropout, activation (helper G2)
+from .activation import SiLU
+from .dropout import Dropout2d
+from .normalization import BatchNorm2d
+# ---- the vision lectures: the window layers and upsampling (helper G1)
+from .conv import ConvTranspose2d
+from .pooling import AdaptiveAvgPool2d, AvgPool2d
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "functional", "init",
     "Linear", "Conv2d", "MaxPool2d", "BatchNorm1d", "Dropout", "Flatten", "Identity", "Maxout",
     "ReLU", "Sigmoid", "Tanh", "LeakyReLU", "ELU", "GELU", "Softplus", "Softsign", "Softmax", "LogSoftmax",
     "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
+    "BatchNorm2d", "Dropout2d", "SiLU",          # the vision lectures (helper G2)
+    "ConvTranspose2d", "AvgPool2d", "AdaptiveAvgPool2d", "Upsample", "UpsamplingNearest2d",
+    "UpsamplingBilinear2d",                      # the vision lectures (helper G1)
 ]

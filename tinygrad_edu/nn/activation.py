@@ -7,7 +7,9 @@ holding all its pieces.
 """
 from __future__ import annotations
 
+from .. import arguments
 from ..tensor import Tensor
+from . import functional as F
 from .linear import Linear
 from .module import Module
 
@@ -24,6 +26,21 @@ class Sigmoid(Module):
     def forward(self, x: Tensor) -> Tensor:
         """y = 1 / (1 + e^-x), elementwise."""
         return x.sigmoid()
+
+
+class SiLU(Module):
+    """x σ(x) (the "swish"; inplace is accepted for PyTorch's signature, the output is a new tensor)"""
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = arguments.flag(inplace, "inplace", "SiLU")
+
+    def forward(self, x: Tensor) -> Tensor:
+        """y = x σ(x), elementwise."""
+        return F.silu(x)
+
+    def extra_repr(self) -> str:
+        """inplace=True, shown in the printed module only when set (as in PyTorch)."""
+        return "inplace=True" if self.inplace else ""
 
 
 class Tanh(Module):

@@ -1,8 +1,11 @@
-"""BatchNorm1d, batch normalisation over (N, C) or (N, C, L).
+"""BatchNorm1d and BatchNorm2d: batch normalisation over the channel axis 1.
 
-PyTorch keeps it in torch/nn/modules/batchnorm.py; here normalization.py holds the
-normalisation layers together. Parameters (weight, bias) and buffers (running_mean,
-running_var, num_batches_tracked) have PyTorch's names, so state_dicts move across unchanged.
+PyTorch keeps them in torch/nn/modules/batchnorm.py; here normalization.py holds the
+normalisation layers together. Both are one class, _BatchNorm, that differs only in the
+shapes it accepts: (N, C) or (N, C, L) for BatchNorm1d, (N, C, H, W) for BatchNorm2d. The
+work is one BatchNorm node (F.batch_norm). Parameters (weight, bias) and buffers
+(running_mean, running_var, num_batches_tracked) have PyTorch's names, so state_dicts move
+across unchanged.
 """
 from __future__ import annotations
 
@@ -10,37 +13,49 @@ from typing import Any
 
 import numpy as np
 
+from .. import arguments
 from ..tensor import Tensor
+from . import functional as F
 from .module import Module
 from .parameter import Parameter
 
 
-class BatchNorm1d(Module):
-    """y = (x - mean) / √(var + eps) · γ + β over the batch (and length) axes of (N, C) or (N, C, L).
+class _BatchNorm(Module):
+    """y = (x - mean) / √(var + eps) · γ + β per channel c = axis 1, the mean and variance taken
+    over every other axis (the batch and the positions).
 
     Training uses the batch's statistics and updates the running ones as PyTorch does:
-    running = (1 - momentum) running + momentum batch, with the unbiased variance.
-    Eval mode uses the running statistics.
+    running = (1 - momentum) running + momentum batch, with the unbiased variance;
+    momentum=None makes it the cumulative average, momentum = 1 / num_batches_tracked.
+    Eval mode uses the running statistics (the batch's when track_running_stats=False).
     """
+
+    _shapes = ""           # the input shapes the subclass takes, for its error message
+    _ndims: tuple = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device: str | None = None, dtype: Any = None, *,
                  bias: bool = True):
         super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        self.use_bias = affine and bias
-        if affine:
-            self.weight = Parameter(Tensor.ones(num_features, device=device, dtype=dtype or np.float32))
+        name = type(self).__name__
+        self.num_features = arguments.positive_int(num_features, "num_features", name)
+        self.eps = arguments.number(eps, "eps", name, minimum=0.0)
+        self.momentum = None if momentum is None else arguments.number(momentum, "momentum", name)
+        self.affine = arguments.flag(affine, "affine", name)
+        self.track_running_stats = arguments.flag(track_running_stats, "track_running_stats", name)
+        use_bias = arguments.flag(bias, "bias", name)
+        dtype = dtype or np.float32
+        if self.affine:
+            self.weight = Parameter(Tensor.ones(num_features, device=device, dtype=dtype))
         else:
             self.register_parameter("weight", None)
-        if self.use_bias:
-            self.bias = Parameter(Tensor.zeros(num_features, device=device, dtype=dtype or np.float32))
+        if self.affine and use_bias:
+            self.bias = Parameter(Tensor.zeros(num_features, device=device, dtype=dtype))
         else:
             self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor.zeros(num_features, device=device, dtype=dtype or np.float32))
-            self.register_buffer("running_var", Tensor.ones(num_features, device=device, dtype=dtype or np.float32))
+        if self.track_running_stats:
+            self.register_buffer("running_mean", Tensor.zeros(num_features, device=device, dtype=dtype))
+            self.register_buffer("running_var", Tensor.ones(num_features, device=device, dtype=dtype))
             self.register_buffer("num_batches_tracked", Tensor(0, device=device))
         else:
             self.register_buffer("running_mean", None)
@@ -53,46 +68,36 @@ class BatchNorm1d(Module):
         Training: the batch's mean and biased variance, and the running statistics are updated.
         Eval: the running statistics (the batch's when track_running_stats=False).
         """
-        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
-            raise ValueError(f"BatchNorm1d({self.num_features}): expected input of shape (N, {self.num_features}) "
-                             f"or (N, {self.num_features}, L), got {x.shape}")
-        axes = (0,) if x.ndim == 2 else (0, 2)
-        shape = (1, self.num_features) + ((1,) if x.ndim == 3 else ())
-        if self.training or not self.track_running_stats:
-            count = x.numel() // self.num_features
-            if count <= 1 and self.training:
-                raise ValueError(f"BatchNorm1d: expected more than 1 value per channel when training, "
-                                 f"got input of shape {x.shape}")
-            mean = x.mean(axis=axes, keepdims=True)
-            centred = x - mean
-            var = (centred * centred).mean(axis=axes, keepdims=True)
-            if self.training and self.track_running_stats:
-                self._update_running_stats(mean.data, var.data, count)
-        else:
-            mean = self.running_mean.reshape(shape)
-            var = self.running_var.reshape(shape)
-            centred = x - mean
-        y = centred / (var + self.eps).sqrt()
-        if self.affine:
-            y = y * self.weight.reshape(shape)
-        if self.use_bias:
-            y = y + self.bias.reshape(shape)
+        if x.ndim not in self._ndims or x.shape[1] != self.num_features:
+            raise ValueError(f"{type(self).__name__}({self.num_features}): expected input of shape "
+                             f"{self._shapes.format(C=self.num_features)}, got {x.shape}")
+        track = self.training and self.track_running_stats
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if track and self.momentum is None:             # the cumulative average, as in PyTorch
+            momentum = 1.0 / (self.num_batches_tracked.data + 1)    # stays on the device: no wait
+        use_batch = self.training or self.running_mean is None
+        keep = not self.training or self.track_running_stats       # updated only when tracked
+        y = F.batch_norm(x, self.running_mean if keep else None, self.running_var if keep else None,
+                         self.weight, self.bias, use_batch, momentum, self.eps)
+        if track:                                       # counted once the batch passed F's checks
+            self.num_batches_tracked.data += 1
         return y
 
-    def _update_running_stats(self, mean, var, count: int) -> None:
-        m = self.momentum
-        self.num_batches_tracked.data += 1
-        if m is None:                                   # cumulative average, as in PyTorch
-            m = 1.0 / float(self.num_batches_tracked.data)
-        unbiased = var.reshape(-1) * (count / max(count - 1, 1))
-        self.running_mean.data *= 1 - m
-        self.running_mean.data += m * mean.reshape(-1)
-        self.running_var.data *= 1 - m
-        self.running_var.data += m * unbiased
-
     def extra_repr(self) -> str:
-        """The options, shown in the printed module."""
+        """The options, shown in the printed module (PyTorch's order)."""
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.use_bias}, track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of (N, C) or (N, C, L): per feature, over the batch (and the length)."""
+
+    _shapes = "(N, {C}) or (N, {C}, L)"
+    _ndims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of images (N, C, H, W): per channel, over the batch and every pixel."""
+
+    _shapes = "(N, {C}, H, W)"
+    _ndims = (4,)

@@ -182,6 +182,10 @@ NOTEBOOK_LECTURES = {
     "07": ("lecture08",),                   # optimizers
     "08": ("lecture09",),                   # a CNN on the digits, with nn
     "09": ("lecture09",),                   # the GPU with CuPy
+    "10": ("lecture_vision",),              # deep CNNs: BatchNorm2d, residual blocks
+    "11": ("lecture_vision",),              # segmentation: a U-Net
+    "12": ("lecture_vision",),              # detection: a grid detector, IoU, NMS
+    "13": ("lecture_interpretation",),      # saliency, Grad-CAM, occlusion, FGSM
 }
 
 

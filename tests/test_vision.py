@@ -14,7 +14,7 @@ from tinygrad_edu.vision import (SHAPES, ShapesData, batched_nms, box_area, box_
 
 from .conftest import assert_close
 
-pytestmark = [pytest.mark.lecture09]   # the CNN lectures' tools (there is no vision marker yet)
+pytestmark = [pytest.mark.lecture_vision]
 
 
 def boxes_on(device, rows, dtype="float32"):

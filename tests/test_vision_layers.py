@@ -21,7 +21,7 @@ from tinygrad_edu import Tensor, from_torch, load, nn, save, to_torch
 
 from .conftest import assert_close, upstream_gradient
 
-pytestmark = [pytest.mark.lecture09]
+pytestmark = [pytest.mark.lecture09, pytest.mark.lecture_vision]
 
 TOL = dict(rtol=1e-4, atol=1e-5)
 

@@ -24,7 +24,7 @@ from tinygrad_edu.serialization import from_torch, load, save, to_torch
 
 from .conftest import assert_close, upstream_gradient
 
-pytestmark = [pytest.mark.lecture05, pytest.mark.lecture08, pytest.mark.lecture09]
+pytestmark = [pytest.mark.lecture05, pytest.mark.lecture08, pytest.mark.lecture09, pytest.mark.lecture_vision]
 
 TOL = dict(rtol=1e-4, atol=1e-5)
 

@@ -109,6 +109,7 @@ class Context:
         "saved_tensors",       # what save_for_backward kept; None once released by a backward pass
         "_grad_out",           # during a backward pass: dL/d(this node's output), summed so far
         "_retained",           # weakref to the output when it called retain_grad()
+        "_hooks",              # the output's register_hook functions, or None
         "__dict__",
     )
 
@@ -118,6 +119,7 @@ class Context:
         self.saved_tensors = ()
         self._grad_out = None
         self._retained = None
+        self._hooks = None
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep the arrays that backward needs; backward reads them back as ctx.saved_tensors."""
@@ -196,6 +198,7 @@ class Function(Context):
         if _grad_enabled and True in flags:
             ctx._grad_out = None
             ctx._retained = None
+            ctx._hooks = None
             return Tensor._from_op(out, ctx)
         return Tensor._from_op(out, None)
 
@@ -237,8 +240,9 @@ def _forward_result(fn: type, out: Any) -> Any:
 
 # ----------------------------------------------------------------------------- the backward pass
 
-def topological_order(root: Context) -> list:
-    """Nodes reachable from `root` through inputs that need a gradient, each before its inputs.
+def topological_order(root: Context, *more_roots: Context) -> list:
+    """Nodes reachable from `root` (and `more_roots`) through inputs that need a gradient,
+    each before its inputs.
 
     Depth-first search with an explicit stack instead of recursion, so a chain of a million
     nodes is fine. A node is pushed twice: (node, False) asks to expand its inputs, and
@@ -246,7 +250,7 @@ def topological_order(root: Context) -> list:
     """
     order = []
     expanded = set()
-    stack = [(root, False)]
+    stack = [(node, False) for node in reversed((root,) + more_roots)]
     push, pop = stack.append, stack.pop
     while stack:
         node, inputs_done = pop()
@@ -391,20 +395,42 @@ def _accumulate(tensor: Any, grad: Any) -> None:
 
 def backward(root: Any, grad: Any = None, retain_graph: bool = False) -> None:
     """Backpropagate from `root` to every leaf: seed_gradient, then for each node in reverse
-    topological order call_backward and fit_gradient per input.
+    topological order call_backward and fit_gradient per input (in _backpropagate), and
+    finally add each leaf's gradient to its .grad.
 
-    `grad` is dL/droot (None: 1, for a one-element root). Each node's `_grad_out` holds the
-    gradient flowing into its output, summed over its consumers before the node is reached;
-    the leaves' sums are kept in `leaf_grads` and written to their .grad once at the end.
-    Without retain_graph each node releases its saved arrays.
+    `grad` is dL/droot (None: 1, for a one-element root). Without retain_graph each node
+    releases its saved arrays, so a second backward through the graph is an error.
     """
     grad = seed_gradient(root, grad)
-    if root.grad_fn is None:
-        _accumulate(root, grad)
-        return
-    order = topological_order(root.grad_fn)
-    root.grad_fn._grad_out = grad
+    leaf_grads = _backpropagate([root], [grad], retain_graph)
+    given = set()
+    for leaf, g in leaf_grads.items():
+        if id(g) in given:              # Add hands one array to both inputs: each leaf gets its own
+            g = g.copy()
+        given.add(id(g))
+        _accumulate(leaf, g)
+
+
+def _backpropagate(roots: list, seeds: list, retain_graph: bool, wanted: dict | None = None) -> dict:
+    """The pass itself, shared by backward() and grad(): returns {leaf Tensor: dL/dleaf}.
+
+    Each node's `_grad_out` holds the gradient flowing into its output, summed over its
+    consumers before the node is reached (the topological order guarantees that). Hooks
+    registered on a tensor see (and may replace) its gradient once it is complete. `wanted`
+    maps the nodes of non-leaf tensors whose gradient grad() asked for to a list that gets
+    it; when it is given, no .grad is written (retain_grad included).
+    """
     leaf_grads = {}                     # leaf Tensor -> dL/dleaf, summed over its uses
+    nodes = []
+    for root, seed in zip(roots, seeds):
+        if root.grad_fn is None:        # backward of a leaf itself: dL/dleaf is the seed
+            previous = leaf_grads.get(root)
+            leaf_grads[root] = seed if previous is None else previous + seed
+        else:
+            previous = root.grad_fn._grad_out
+            root.grad_fn._grad_out = seed if previous is None else previous + seed
+            nodes.append(root.grad_fn)
+    order = topological_order(*nodes) if nodes else []
     try:
         for node in order:
             grad = node._grad_out
@@ -413,11 +439,16 @@ def backward(root: Any, grad: Any = None, retain_graph: bool = False) -> None:
                 if not retain_graph:
                     node.release()
                 continue
-            input_grads = call_backward(node, grad)
-            if node._retained is not None:
+            if node._hooks is not None:
+                grad = run_hooks(node._hooks, grad)
+            if wanted is not None:
+                if node in wanted:
+                    wanted[node].append(grad)
+            elif node._retained is not None:
                 out = node._retained()
                 if out is not None:
                     _accumulate(out, grad)
+            input_grads = call_backward(node, grad)
             for parent, need, g in zip(node.parents, node.needs_input_grad, input_grads):
                 if not need or g is None:
                     continue
@@ -438,9 +469,115 @@ def backward(root: Any, grad: Any = None, retain_graph: bool = False) -> None:
         for node in order:              # an error midway: leave no gradient behind on the graph
             node._grad_out = None
         raise
-    given = set()
-    for leaf, g in leaf_grads.items():
-        if id(g) in given:              # Add hands one array to both inputs: each leaf gets its own
-            g = g.copy()
-        given.add(id(g))
-        _accumulate(leaf, g)
+    for leaf, hooks in [(leaf, leaf._hooks) for leaf in leaf_grads if leaf._hooks is not None]:
+        leaf_grads[leaf] = run_hooks(hooks, leaf_grads[leaf])
+    return leaf_grads
+
+
+# ----------------------------------------------------------------------------- hooks and grad()
+
+class RemovableHandle:
+    """What register_hook and the Module hooks return: `handle.remove()` takes the hook out
+    again (as torch.utils.hooks.RemovableHandle); `with handle:` removes it at the end."""
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        """Take the hook out (a second call does nothing)."""
+        if any(h is self._hook for h in self._hooks):
+            self._hooks.remove(self._hook)
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+def register_hook(tensor: Any, hook: Callable) -> RemovableHandle:
+    """Tensor.register_hook: call hook(grad) whenever the gradient of `tensor` is computed.
+
+    The hook gets dL/dtensor as a Tensor and may return a replacement (same shape), or None
+    to leave it as it is. A leaf keeps its hooks itself; a non-leaf's live on its grad_fn,
+    the node whose output it is.
+    """
+    if not callable(hook):
+        raise TypeError(f"register_hook: the hook must be a function hook(grad), got {type(hook).__name__}")
+    if not tensor.requires_grad:
+        raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad; "
+                           "create it with requires_grad=True (or call requires_grad_() on a leaf)")
+    owner = tensor if tensor.grad_fn is None else tensor.grad_fn
+    if owner._hooks is None:
+        owner._hooks = []
+    owner._hooks.append(hook)
+    return RemovableHandle(owner._hooks, hook)
+
+
+def run_hooks(hooks: list, grad: Any) -> Any:
+    """Pass `grad` through each hook in the order they were registered."""
+    for hook in list(hooks):
+        result = hook(Tensor._from_op(grad, None))
+        if result is None:
+            continue
+        new = result.data if isinstance(result, Tensor) else result
+        if getattr(new, "shape", None) != grad.shape or type(new) is not type(grad):
+            raise RuntimeError(
+                f"a hook registered with register_hook returned a {type(result).__name__} of shape "
+                f"{tuple(getattr(new, 'shape', ()))} for a gradient of shape {tuple(grad.shape)}; "
+                "return a Tensor of the gradient's shape on its device, or None to keep it")
+        grad = new.astype(grad.dtype, copy=False)
+    return grad
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple:
+    """d(outputs)/d(inputs), returned as a tuple of Tensors (as torch.autograd.grad), while
+    every .grad stays as it is: what a saliency map or an adversarial example needs.
+
+    outputs: a Tensor or a sequence of them; grad_outputs: dL/doutput for each (None: 1,
+    for a one-element output); inputs: the Tensors to differentiate by, leaves or not. An
+    input the outputs do not depend on is an error, or None with allow_unused=True.
+    retain_graph defaults to create_graph, as in PyTorch.
+    """
+    outputs = _as_tuple(outputs, "outputs")
+    inputs = _as_tuple(inputs, "inputs")
+    if create_graph:
+        raise NotImplementedError(
+            "autograd.grad(create_graph=True): the backward functions of this engine work on raw "
+            "arrays, so a gradient is not itself part of a graph (no second derivatives); "
+            "use create_graph=False")
+    if grad_outputs is None:
+        grad_outputs = (None,) * len(outputs)
+    else:
+        grad_outputs = _as_tuple(grad_outputs, "grad_outputs", tensors_only=False)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"autograd.grad: {len(outputs)} output(s) but {len(grad_outputs)} grad_outputs; "
+                         "give one gradient (or None) per output")
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"autograd.grad: input {i} (shape {t.shape}) does not require grad; "
+                               "create it with requires_grad=True")
+    seeds = [seed_gradient(out, g, caller="autograd.grad") for out, g in zip(outputs, grad_outputs)]
+    wanted = {t.grad_fn: [] for t in inputs if t.grad_fn is not None}
+    leaf_grads = _backpropagate(list(outputs), seeds, bool(retain_graph), wanted)
+    result = []
+    for i, t in enumerate(inputs):
+        found = wanted[t.grad_fn] if t.grad_fn is not None else [leaf_grads[t]] if t in leaf_grads else []
+        if not found:
+            if not allow_unused:
+                raise RuntimeError(f"autograd.grad: input {i} (shape {t.shape}) was not used to compute the "
+                                   "outputs, so it has no gradient; pass allow_unused=True to get None for it")
+            result.append(None)
+        else:
+            result.append(Tensor._from_op(found[0].copy(), None))
+    return tuple(result)
+
+
+def _as_tuple(value: Any, what: str, tensors_only: bool = True) -> tuple:
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    if tensors_only:
+        for i, v in enumerate(values):
+            if not isinstance(v, Tensor):
+                raise TypeError(f"autograd.grad: {what} must be Tensors, but item {i} is a {type(v).__name__}")
+    return values

@@ -40,7 +40,7 @@ class Tensor:
     list, a NumPy or CuPy array or another Tensor (always copied). Python floats become
     float32, Python ints int64; NumPy arrays keep their dtype."""
 
-    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "name", "__weakref__")
+    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "name", "_hooks", "__weakref__")
     __array_priority__ = 1000          # numpy_array + tensor calls Tensor.__radd__
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, device: str | None = None,
@@ -52,6 +52,7 @@ class Tensor:
         self._grad: Tensor | None = None
         self.grad_fn: autograd.Function | None = None
         self.name = name
+        self._hooks = None                  # a leaf's register_hook functions
 
     @staticmethod
     def _from_op(data: Any, grad_fn: Any) -> "Tensor":
@@ -62,6 +63,7 @@ class Tensor:
         t.grad_fn = grad_fn
         t.requires_grad = grad_fn is not None
         t.name = None
+        t._hooks = None
         return t
 
     # ------------------------------------------------------------------ properties
@@ -221,6 +223,10 @@ class Tensor:
         if self.grad_fn is not None:
             self.grad_fn._retained = weakref.ref(self)
         return self
+
+    def register_hook(self, hook) -> "autograd.RemovableHandle":
+        """Call hook(grad) with dL/dself during every backward; it may return a new gradient."""
+        return autograd.register_hook(self, hook)
 
     def zero_grad(self) -> None:
         """Forget the gradient: .grad becomes None."""

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from typing import Any, Callable, Iterator, NamedTuple
 
 from .. import backend
-from ..autograd import no_grad
+from ..autograd import RemovableHandle, no_grad
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -34,6 +34,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", [])
+        object.__setattr__(self, "_forward_hooks", [])
         object.__setattr__(self, "training", True)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -41,7 +43,35 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        """model(x): forward(x), with the forward hooks around it (when there are any)."""
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args, **kwargs)
+        for hook in list(self._forward_pre_hooks):
+            result = hook(self, args)
+            if result is not None:              # new inputs: a tuple, or a single value
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks):
+            result = hook(self, args, output)
+            if result is not None:              # a new output
+                output = result
+        return output
+
+    def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Call hook(module, args) before every forward; it may return new args (or None)."""
+        return self._add_hook(self._forward_pre_hooks, hook, "register_forward_pre_hook", "hook(module, args)")
+
+    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
+        """Call hook(module, args, output) after every forward; it may return a new output (or
+        None). Grad-CAM keeps a layer's activations this way."""
+        return self._add_hook(self._forward_hooks, hook, "register_forward_hook", "hook(module, args, output)")
+
+    def _add_hook(self, hooks: list, hook: Callable, op: str, signature: str) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"{type(self).__name__}.{op}: the hook must be a function {signature}, "
+                            f"got {type(hook).__name__}")
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
 
     # ------------------------------------------------------------------ registration
 

@@ -25,6 +25,15 @@ arange = Tensor.arange
 eye = Tensor.eye
 cat = Tensor.cat
 stack = Tensor.stack
+# ---- the sequence lectures (torch.sin, torch.tril, ...: the Tensor methods as functions)
+from .random import multinomial  # noqa: E402
+sin = Tensor.sin
+cos = Tensor.cos
+tril = Tensor.tril
+triu = Tensor.triu
+cumsum = Tensor.cumsum
+topk = Tensor.topk
+masked_fill = Tensor.masked_fill
 
 __version__ = "0.1.0"
 
@@ -34,4 +43,5 @@ __all__ = [
     "is_grad_enabled", "gradcheck", "GradcheckError", "manual_seed", "set_default_device",
     "get_default_device", "cuda_available", "where", "zeros_like", "ones_like", "zeros", "ones", "full",
     "rand", "randn", "arange", "eye", "cat", "stack", "float32", "float64", "int64",
+    "multinomial", "sin", "cos", "tril", "triu", "cumsum", "topk", "masked_fill",     # the sequence lectures
 ]

@@ -291,6 +291,34 @@ def cat_shapes(shapes: Sequence[tuple], axis: int) -> None:
             raise ValueError(f"cat: shapes {first} and {s} differ outside axis {axis}")
 
 
+def one_axis(axis: Any, dim: Any, ndim: int, op: str, default: Any = None) -> Any:
+    """A single axis (not a tuple) given as `axis=` or `dim=`; `default` when neither is given,
+    and a TypeError when there is no default (cumsum, as in torch, needs to be told the axis).
+    None for a 0-d tensor, whose only axes are 0 and -1."""
+    value = axis_alias(axis, dim, "axis", "dim", default)
+    if value is None:
+        raise TypeError(f"{op}: give the axis to work along, e.g. {op}(axis=0) (or dim=0, as in torch)")
+    if isinstance(value, (tuple, list)):
+        raise TypeError(f"{op}: axis must be a single int, got {value!r}")
+    return axes(value, ndim, op)
+
+
+def matrices(shape: tuple, op: str) -> None:
+    """Raise ValueError unless the tensor has at least 2 dimensions (a matrix, or a stack of them)."""
+    if len(shape) < 2:
+        raise ValueError(f"{op}: the tensor must have at least 2 dimensions (it works on the last two), "
+                         f"got shape {shape}")
+
+
+def top_count(k: Any, size: int, axis: Any, op: str) -> int:
+    """topk's k: an int from 0 to the size of the axis it selects along."""
+    k = int_arg(k, "k", op)
+    if not 0 <= k <= size:
+        raise ValueError(f"{op}: k={k} is out of range: axis {0 if axis is None else axis} has {size} "
+                         f"element(s), so k must be in [0, {size}]")
+    return k
+
+
 # ----------------------------------------------------------------------------- dtypes
 
 def dtype(value: Any) -> np.dtype:

@@ -24,6 +24,10 @@ from .functions.nn import LogSoftmax, LogSumExp, Softmax
 from .functions.operands import (array_index, binary_operands, compared_value, describe_index, matmul_operands,
                                  operand, tensor_list, update_in_place, where_operands)
 from .functions.reduce import Max, Mean, Min, Sum
+from .functions.elementwise import Cos, MaskedFill, Sin, Tril, Triu
+from .functions.operands import masked_fill_operands
+from .functions.reduce import CumSum, TopK, TopKResult, top_indices
+from .random import multinomial
 
 ArrayLike = Any
 
@@ -400,6 +404,14 @@ class Tensor:
         """y = |x|, elementwise;  dy/dx = sign(x), which is 0 at x = 0."""
         return Abs.apply(self)
 
+    def sin(self):
+        """y = sin(x), elementwise (x in radians);  dy/dx = cos(x)."""
+        return Sin.apply(self._floating("sin"))
+
+    def cos(self):
+        """y = cos(x), elementwise (x in radians);  dy/dx = -sin(x)."""
+        return Cos.apply(self._floating("cos"))
+
     def tanh(self):
         """y = tanh(x), elementwise;  dy/dx = 1 - y^2."""
         return Tanh.apply(self._floating("tanh"))
@@ -462,6 +474,15 @@ class Tensor:
     def where(self, condition: Any, other: Any) -> "Tensor":
         """self where condition is true, else other (PyTorch's x.where(cond, y))."""
         return where(condition, self, other)
+
+    def masked_fill(self, mask: Any, value: Any) -> "Tensor":
+        """value where the bool mask (broadcast against self) is True, else self;  dy/dx = 0 where masked.
+
+        value is a number (cast to self's dtype), or a 0-d tensor, which then gets the gradient."""
+        mask, value = masked_fill_operands(self, mask, value)
+        if isinstance(value, Tensor):
+            return where(mask, value, self)
+        return MaskedFill.apply(self, mask, value=value)
 
     def _floating(self, op: str) -> "Tensor":
         """Integer inputs to a float-valued function are converted to float32 first."""
@@ -530,6 +551,25 @@ class Tensor:
             raise TypeError(f"{op}: axis must be a single int or None")
         keepdims = arguments.keepdims_arg(keepdims, keepdim)
         return _wrap(func(self.data, axis=axis, keepdims=keepdims).astype(np.int64))
+
+    def cumsum(self, axis=None, *, dim=None) -> "Tensor":
+        """y_i = x_0 + x_1 + ... + x_i along axis (which, as in torch, must be given);
+        dL/dx_j = Σ_{i >= j} g_i, the cumulative sum of the gradient from the other end."""
+        return CumSum.apply(self, axis=arguments.one_axis(axis, dim, self.ndim, "cumsum"))
+
+    def topk(self, k: int, axis=None, largest: bool = True, sorted: bool = True, *, dim=None) -> TopKResult:
+        """The k largest values along axis (default -1), largest first, and their int64 indices,
+        as (values, indices); largest=False gives the k smallest, smallest first. Ties: the lower
+        index first; NaN counts as the largest. dL/dx = g at the chosen positions, 0 elsewhere."""
+        axis = arguments.one_axis(axis, dim, self.ndim, "topk", default=-1)
+        k = arguments.top_count(k, self.shape[axis] if self.ndim else 1, axis, "topk")
+        arguments.flag(sorted, "sorted", "topk")            # the values always come sorted
+        index = top_indices(self.data, k, axis, arguments.flag(largest, "largest", "topk"))
+        return TopKResult(TopK.apply(self, index=index, axis=axis), _wrap(index.copy()))
+
+    def multinomial(self, num_samples: int, replacement: bool = False) -> "Tensor":
+        """num_samples category indices (int64) drawn from each row of probabilities: tinygrad_edu.multinomial."""
+        return multinomial(self, num_samples, replacement)
 
     def softmax(self, axis=None, *, dim=None) -> "Tensor":
         """y_i = e^(x_i) / Σ_j e^(x_j) along axis (default -1), so each slice sums to 1.
@@ -607,6 +647,18 @@ class Tensor:
     def pad(self, pad: Sequence[int], value: float = 0.0) -> "Tensor":
         """PyTorch's F.pad: a flat tuple (left, right, top, bottom, ...), last axis first."""
         return Pad.apply(self, widths=arguments.pad_widths(pad, self.shape), value=value)
+
+    def tril(self, diagonal: int = 0) -> "Tensor":
+        """The lower triangle of each matrix (the last two axes): x[..., i, j] where j - i <= diagonal,
+        else 0; diagonal=-1 drops the main diagonal too. The gradient is masked the same way."""
+        arguments.matrices(self.shape, "tril")
+        return Tril.apply(self, diagonal=arguments.int_arg(diagonal, "diagonal", "tril"))
+
+    def triu(self, diagonal: int = 0) -> "Tensor":
+        """The upper triangle of each matrix: x[..., i, j] where j - i >= diagonal, else 0
+        (triu(1) keeps what a causal mask hides). The gradient is masked the same way."""
+        arguments.matrices(self.shape, "triu")
+        return Triu.apply(self, diagonal=arguments.int_arg(diagonal, "diagonal", "triu"))
 
     def __getitem__(self, index: Any) -> "Tensor":
         index = array_index(index, self.data)

@@ -643,3 +643,42 @@ def a_resize(rng, shapes) -> dict:
     scale_factor = scale[0] if scale[0] == scale[1] else tuple(scale)
     return {"size": None, "scale_factor": scale_factor,
             "recompute_scale_factor": True if rng.random() < 0.2 else None}
+
+
+# ============================================================================ the sequence lectures (helper S)
+# tril/triu's diagonal, masked_fill's mask and value, cumsum's axis, topk's k, axis and direction.
+
+def a_diagonal(rng, shapes) -> dict:
+    """tril/triu's diagonal: from below the last row to beyond the last column (all or nothing kept)."""
+    rows, cols = shapes[0][-2:]
+    return {"diagonal": int(rng.integers(-rows - 1, cols + 2))}
+
+
+def a_fill_mask(rng, shapes) -> dict:
+    """A bool mask that broadcasts against x (now and then growing the result), and a fill value."""
+    return {"mask": _bools(rng, _partner(rng, shapes[0])), "value": float(rng.choice([0.0, 1.5, -2.0]))}
+
+
+def a_fill_mask_of_minus_inf(rng, shapes) -> dict:
+    """A mask as in a_fill_mask, filled with -inf: the value of an attention mask."""
+    return {**a_fill_mask(rng, shapes), "value": -np.inf}
+
+
+def a_fill_mask_only(rng, shapes) -> dict:
+    """A bool mask that broadcasts against x (the value is a 0-d tensor input of its own)."""
+    return {"mask": _bools(rng, _partner(rng, shapes[0]))}
+
+
+def an_axis(rng, shapes) -> dict:
+    return {"axis": _axis(rng, len(shapes[0]))}
+
+
+def a_top_k(rng, shapes) -> dict:
+    """topk's axis, k from 0 to that axis' size, and largest (True more often, as it is the default)."""
+    s = shapes[0]
+    axis = _axis(rng, len(s))
+    size = s[axis] if s else 1
+    return {"k": int(rng.integers(0, size + 1)), "axis": axis, "largest": bool(rng.random() < 0.7)}
+
+
+VALUE_AND_SCALAR = st.tuples(shape(), st.just(()))      # x and a 0-d tensor (masked_fill's value)

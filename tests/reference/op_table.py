@@ -882,4 +882,82 @@ WINDOW_ROWS: list[Op] = [
 ]
 OPS.extend(WINDOW_ROWS)
 
+# ============================================================================ the sequence lectures (helper S)
+# sin and cos (positional encodings), tril/triu and masked_fill (causal and padding masks), cumsum,
+# and topk (the values get the gradient; the indices are compared as integers).
+
+from tinygrad_edu.functions import Cos, CumSum, MaskedFill, Sin, TopK, Tril, Triu  # noqa: E402
+
+from .inputs import (VALUE_AND_SCALAR, a_diagonal, a_fill_mask, a_fill_mask_of_minus_inf,  # noqa: E402
+                     a_fill_mask_only, a_top_k, an_axis)
+
+_PERIODIC = (-INF, -100.0, -np.pi, -1.0, -0.0, 0.0, TINY, np.pi / 2, 100.0, INF)
+_ABOVE_INF = matrix((1.0, INF, -INF), (-INF, 2.0, INF), (3.0, 4.0, 5.0), diagonal=0)   # inf * 0 must not be nan
+_TOPK = (lambda x, k, axis, largest: x.topk(k, axis, largest=largest),
+         lambda x, k, axis, largest: x.topk(k, dim=axis, largest=largest))
+
+
+def _masked(mask_value: bool) -> tuple:
+    """x.masked_fill(mask, value) on both sides: the value a number, or (mask_value) a 0-d tensor input."""
+    if mask_value:
+        return (lambda x, v, mask: x.masked_fill(_like(x, mask), v),
+                lambda x, v, mask: x.masked_fill(torch.from_numpy(mask), v))
+    return (lambda x, mask, value: x.masked_fill(_like(x, mask), value),
+            lambda x, mask, value: x.masked_fill(torch.from_numpy(mask), value))
+
+
+SEQUENCE_ROWS: list[Op] = [
+    *of(Sin,
+        unary("x.sin()", lambda x: x.sin(), torch.sin, edges=[at(*_PERIODIC)]),
+        lectures=("lecture_rnn",)),
+    *of(Cos,
+        unary("x.cos()", lambda x: x.cos(), torch.cos, edges=[at(*_PERIODIC)]),
+        lectures=("lecture_rnn",)),
+    *of(Tril,
+        unary("x.tril(diagonal)", lambda x, diagonal: x.tril(diagonal), lambda x, diagonal: x.tril(diagonal),
+              shapes=AT_LEAST_2D, params=a_diagonal, edges=[_ABOVE_INF, replace(_ABOVE_INF, params={"diagonal": -1})]),
+        unary("x.tril()", lambda x: x.tril(), lambda x: x.tril(), shapes=AT_LEAST_2D),
+        lectures=("lecture_rnn",)),
+    *of(Triu,
+        unary("x.triu(diagonal)", lambda x, diagonal: x.triu(diagonal), lambda x, diagonal: x.triu(diagonal),
+              shapes=AT_LEAST_2D, params=a_diagonal, edges=[_ABOVE_INF, replace(_ABOVE_INF, params={"diagonal": 1})]),
+        unary("x.triu()", lambda x: x.triu(), lambda x: x.triu(), shapes=AT_LEAST_2D),
+        lectures=("lecture_rnn",)),
+    *of(MaskedFill,
+        unary("x.masked_fill(mask,value)", *_masked(False), params=a_fill_mask,
+              edges=[Case((np.array([[1.0, INF], [-INF, np.nan]]),),
+                          {"mask": np.array([[True, False], [False, True]]), "value": -INF}),
+                     Case((np.array([1.0, 2.0]),), {"mask": np.array([[True], [False]]), "value": 0.0})]),
+        # central differences of an output holding -inf are nan: compared with torch only
+        unary("x.masked_fill(mask,-inf)", *_masked(False), params=a_fill_mask_of_minus_inf, gradcheck=False),
+        lectures=("lecture_rnn",)),
+    *of(Where,          # a 0-d tensor as the value: it gets the gradient of every masked position
+        Op("x.masked_fill(mask,0-d tensor)", 2, *_masked(True), VALUE_AND_SCALAR, (REAL, REAL),
+           params=a_fill_mask_only),
+        lectures=("lecture_rnn",)),
+    *of(CumSum,
+        unary("x.cumsum(axis)", lambda x, axis: x.cumsum(axis), lambda x, axis: x.cumsum(axis), params=an_axis,
+              edges=[at(1.0, INF, -INF, 2.0, axis=0), matrix((-0.0, 0.0, 1.0), (1.0, -1.0, 1.0), axis=1)]),
+        unary("x.cumsum(dim=)", lambda x, axis: x.cumsum(dim=axis), lambda x, axis: x.cumsum(dim=axis),
+              params=an_axis),
+        lectures=("lecture_rnn",)),
+    *of(TopK,           # distinct values: torch leaves the order of ties unspecified
+        unary("x.topk(k,axis,largest).values", lambda *a, **p: _TOPK[0](*a, **p).values,
+              lambda *a, **p: _TOPK[1](*a, **p).values, values=DISTINCT, params=a_top_k,
+              edges=[at(1.0, np.nan, 3.0, -INF, INF, k=3, axis=0, largest=True),      # NaN counts as the largest
+                     at(1.0, np.nan, 3.0, -INF, INF, k=2, axis=0, largest=False),
+                     matrix((1.0, 2.0), (4.0, 3.0), k=2, axis=0, largest=True)]),
+        unary("x.topk(k,dim=)", lambda x, k, axis, largest: x.topk(k, dim=axis, largest=largest).values,
+              lambda x, k, axis, largest: x.topk(k, dim=axis, largest=largest).values, values=DISTINCT,
+              params=a_top_k),
+        lectures=("lecture_rnn",)),
+    *others(
+        unary("x.topk(k,axis,largest).indices", lambda *a, **p: _TOPK[0](*a, **p).indices,
+              lambda *a, **p: _TOPK[1](*a, **p).indices, values=DISTINCT, params=a_top_k, differentiable=False,
+              edges=[at(1.0, np.nan, 3.0, -INF, INF, k=3, axis=0, largest=True),
+                     at(1.0, np.nan, 3.0, -INF, INF, k=2, axis=0, largest=False)]),
+        lectures=("lecture_rnn",)),
+]
+OPS.extend(SEQUENCE_ROWS)
+
 OPS_BY_NAME = {op.name: op for op in OPS}

@@ -17,6 +17,9 @@ from .nn import BatchNorm, NegativeLogLikelihood
 # ---- the vision lectures: the window layers and resampling (helper G1)
 from .conv import AvgPool2d, ConvTranspose2d
 from .sampling import AdaptiveAvgPool2d, UpsampleBilinear2d, UpsampleNearest2d
+# ---- the sequence lectures: trigonometry, masks, running sums, top-k
+from .elementwise import Cos, MaskedFill, Sin, Tril, Triu
+from .reduce import CumSum, TopK
 
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Exp", "Log", "Sqrt", "Abs",
@@ -29,4 +32,5 @@ __all__ = [
     "Linear", "Conv2d", "MaxPool2d",
     "SiLU", "BatchNorm", "NegativeLogLikelihood",       # the vision lectures (helper G2)
     "ConvTranspose2d", "AvgPool2d", "AdaptiveAvgPool2d", "UpsampleNearest2d", "UpsampleBilinear2d",  # (helper G1)
+    "Sin", "Cos", "Tril", "Triu", "MaskedFill", "CumSum", "TopK",       # the sequence lectures
 ]

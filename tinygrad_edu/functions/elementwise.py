@@ -163,6 +163,34 @@ class Abs(Function):
         return grad * xp(a).sign(a)
 
 
+class Sin(Function):
+    """y = sin(a);  dy/da = cos(a)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return xp(a).sin(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return grad * xp(a).cos(a)
+
+
+class Cos(Function):
+    """y = cos(a);  dy/da = -sin(a)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return xp(a).cos(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return -grad * xp(a).sin(a)
+
+
 # ----------------------------------------------------------------------------- activations
 
 class Sigmoid(Function):
@@ -468,3 +496,59 @@ class Where(Function):
         return (None,
                 m.where(cond, grad, 0) if need_x else None,
                 m.where(cond, 0, grad) if need_other else None)
+
+
+# ----------------------------------------------------------------------------- masks
+
+def _triangle(shape, diagonal, upper, m):
+    """The bool mask of the lower (upper) triangle of the last two axes: True where
+    j - i <= diagonal (j - i >= diagonal), i the row and j the column."""
+    rows, cols = shape[-2], shape[-1]
+    lower = m.tri(rows, cols, k=diagonal - 1 if upper else diagonal, dtype=bool)
+    return ~lower if upper else lower
+
+
+def _keep_triangle(ctx, a, diagonal, upper):
+    """Tril's and Triu's forward: a where the triangle's mask is True, else 0 (the mask is saved)."""
+    m = xp(a)
+    keep = _triangle(a.shape, diagonal, upper, m)
+    ctx.save_for_backward(keep)
+    return m.where(keep, a, a.dtype.type(0))      # where, not a * mask: inf * 0 would be nan
+
+
+class Tril(Function):
+    """y[..., i, j] = a[..., i, j] where j - i <= diagonal, else 0 (the lower triangle of each
+    matrix);  the gradient is masked the same way: dL/da = g where kept, 0 elsewhere."""
+
+    @staticmethod
+    def forward(ctx, a, diagonal=0):
+        return _keep_triangle(ctx, a, diagonal, upper=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (keep,) = ctx.saved_tensors
+        return xp(grad).where(keep, grad, grad.dtype.type(0))
+
+
+class Triu(Tril):
+    """y[..., i, j] = a[..., i, j] where j - i >= diagonal, else 0 (the upper triangle of each
+    matrix);  dL/da = g where kept, 0 elsewhere (Tril's backward)."""
+
+    @staticmethod
+    def forward(ctx, a, diagonal=0):
+        return _keep_triangle(ctx, a, diagonal, upper=True)
+
+
+class MaskedFill(Function):
+    """y = value where mask else a (mask broadcasts against a; value is a number, cast to a's
+    dtype);  dL/da = g where the mask is False, 0 where it is True (value replaced a there)."""
+
+    @staticmethod
+    def forward(ctx, a, mask, value=0.0):
+        ctx.save_for_backward(mask)
+        return xp(a).where(mask, a.dtype.type(value), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        return xp(grad).where(mask, grad.dtype.type(0), grad), None

@@ -11,6 +11,7 @@ These work on Tensors, so they find the Tensor class where Function.apply does:
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable
 
 import numpy as np
@@ -98,6 +99,33 @@ def where_operands(condition: Any, x: Any, y: Any) -> tuple:
         common = np.result_type(x.dtype, y.dtype)
         x, y = x.astype(common), y.astype(common)
     return cond, x, y
+
+
+def masked_fill_operands(x: Any, mask: Any, value: Any) -> tuple:
+    """(mask, value) for x.masked_fill: a bool Tensor on x's device that broadcasts against x,
+    and a Python number, or a 0-d Tensor in x's dtype (it then gets a gradient, as in torch)."""
+    Tensor = autograd.Tensor
+    if isinstance(mask, (bool, int, float)) or mask is None:
+        raise TypeError(f"masked_fill: the mask must be a bool tensor (e.g. x > 0), got {type(mask).__name__}")
+    mask = operand(x, mask, "masked_fill")
+    if mask.dtype != np.bool_:
+        raise TypeError(f"masked_fill: the mask must be a bool tensor (e.g. x > 0), got dtype {mask.dtype}; "
+                        "convert it with mask.astype(bool) or compare, e.g. mask != 0")
+    arguments.same_device("masked_fill", x, mask)
+    arguments.broadcastable("masked_fill", x.shape, mask.shape)
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise ValueError(f"masked_fill: the value must be a number or a 0-d tensor, got a tensor of shape "
+                             f"{value.shape}")
+        arguments.same_device("masked_fill", x, value)
+        return mask, value.astype(x.dtype)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if not isinstance(value, (bool, int, float)):
+        raise TypeError(f"masked_fill: the value must be a number or a 0-d tensor, got {type(value).__name__}")
+    if x.dtype.kind in "biu" and not math.isfinite(value):
+        raise ValueError(f"masked_fill: cannot fill a {x.dtype} tensor with {value}; convert it with .float() first")
+    return mask, value
 
 
 def tensor_list(tensors: Any, op: str) -> list:

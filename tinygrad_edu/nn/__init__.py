@@ -1,11 +1,12 @@
 """tinygrad_edu.nn: modules, layers, activations, losses and initialisations, with PyTorch's names.
 
 The files follow torch/nn/modules: module.py (Module), parameter.py, container.py
-(Sequential, ModuleList), linear.py (Identity, Linear), conv.py (Conv2d, ConvTranspose2d),
+(Sequential, ModuleList, ModuleDict), linear.py (Identity, Linear), conv.py (Conv2d, ConvTranspose2d),
 pooling.py (MaxPool2d, AvgPool2d, AdaptiveAvgPool2d), upsampling.py (Upsample),
 normalization.py (BatchNorm1d, BatchNorm2d), dropout.py (Dropout, Dropout2d), flatten.py,
 activation.py (ReLU ... SiLU, Maxout), loss.py;
-functional.py is torch.nn.functional and init.py torch.nn.init.
+functional.py is torch.nn.functional, init.py torch.nn.init and utils.py torch.nn.utils
+(clip_grad_norm_, clip_grad_value_).
 """
 from . import functional, init, layers
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, Maxout, ReLU, Sigmoid, Softmax, Softplus, Softsign, Tanh
@@ -27,6 +28,9 @@ from .normalization import BatchNorm2d
 from .conv import ConvTranspose2d
 from .pooling import AdaptiveAvgPool2d, AvgPool2d
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+# ---- the sequence lectures: a dict of modules, gradient clipping (helper S)
+from . import utils  # noqa: E402
+from .container import ModuleDict  # noqa: E402
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "functional", "init",
@@ -36,4 +40,5 @@ __all__ = [
     "BatchNorm2d", "Dropout2d", "SiLU",          # the vision lectures (helper G2)
     "ConvTranspose2d", "AvgPool2d", "AdaptiveAvgPool2d", "Upsample", "UpsamplingNearest2d",
     "UpsamplingBilinear2d",                      # the vision lectures (helper G1)
+    "ModuleDict", "utils",                       # the sequence lectures (helper S)
 ]

@@ -1,7 +1,9 @@
-"""Containers: Sequential (layers applied in order) and ModuleList (a list of sub-modules)."""
+"""Containers: Sequential (layers applied in order), ModuleList (a list of sub-modules) and
+ModuleDict (a dict of named sub-modules)."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any, Iterable, Iterator
 
 from .module import Module
@@ -95,3 +97,90 @@ class ModuleList(Module):
         lines = [f"  ({first}): {text}" if count == 1 else f"  ({first}-{last}): {count} x {text}"
                  for first, last, text, count in runs]
         return "ModuleList(\n" + "\n".join(lines) + "\n)"
+
+
+class ModuleDict(Module):
+    """A dict of named sub-modules whose parameters the parent module sees, as torch.nn.ModuleDict:
+    `heads = ModuleDict({"cls": Linear(8, 3), "box": Linear(8, 4)})`, then heads["cls"](x).
+    The keys keep their insertion order; state_dict names are "key.param" ("cls.weight")."""
+
+    def __init__(self, modules: Any = None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def _check(self, key: Any, module: Any) -> None:
+        """A key that can name a child (a non-empty str without '.', not a method) and a Module."""
+        if not isinstance(key, str):
+            raise TypeError(f"ModuleDict: keys must be strings, got {type(key).__name__} {key!r}")
+        if not key or "." in key:
+            raise KeyError(f"ModuleDict: the key {key!r} cannot name a module: it must be non-empty "
+                           "and contain no '.' (state_dict joins names with dots)")
+        if key not in self._modules and hasattr(self, key):
+            raise KeyError(f"ModuleDict: the key {key!r} would hide the attribute ModuleDict.{key}; choose "
+                           "another name")
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict: the value for {key!r} must be a Module, got {type(module).__name__}")
+
+    def __getitem__(self, key: str) -> Module:
+        if key not in self._modules:
+            raise KeyError(f"ModuleDict: no module named {key!r}; the keys are {list(self._modules)}")
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self._check(key, module)
+        self._modules[key] = module
+
+    def __delitem__(self, key: str) -> None:
+        self[key]                               # the KeyError that lists the keys
+        del self._modules[key]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def keys(self) -> Iterable[str]:
+        """The keys, in insertion order."""
+        return self._modules.keys()
+
+    def items(self) -> Iterable[tuple[str, Module]]:
+        """(key, module) pairs, in insertion order."""
+        return self._modules.items()
+
+    def values(self) -> Iterable[Module]:
+        """The modules, in insertion order."""
+        return self._modules.values()
+
+    def pop(self, key: str) -> Module:
+        """Remove the module under key and return it."""
+        module = self[key]
+        del self._modules[key]
+        return module
+
+    def clear(self) -> None:
+        """Remove every module."""
+        self._modules.clear()
+
+    def update(self, modules: Any) -> None:
+        """Add (or replace) modules from a dict, a ModuleDict or an iterable of (key, module) pairs.
+        Every pair is checked before any is added."""
+        if isinstance(modules, (Mapping, ModuleDict)):
+            pairs = list(modules.items())
+        elif isinstance(modules, Module) or isinstance(modules, str) or not isinstance(modules, Iterable):
+            raise TypeError(f"ModuleDict.update: expected a dict or an iterable of (key, module) pairs, "
+                            f"got {type(modules).__name__}")
+        else:
+            pairs = []
+            for i, pair in enumerate(modules):
+                if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                    raise TypeError(f"ModuleDict.update: element {i} must be a (key, module) pair, got {pair!r}")
+                pairs.append(tuple(pair))
+        for key, module in pairs:
+            self._check(key, module)
+        for key, module in pairs:
+            self._modules[key] = module

@@ -216,9 +216,18 @@ _HYPER_PARAMETERS = {
     "BatchNorm2d": ("num_features", "eps", "momentum", "affine", "track_running_stats", "bias"),
     "Dropout2d": ("p", "inplace"),
     "SiLU": ("inplace",),
+    # ---- the sequence lectures: recurrent layers (helper RNN); their bias is a flag on both sides
+    "RNN": ("input_size", "hidden_size", "num_layers", "nonlinearity", "bias", "batch_first", "dropout",
+            "bidirectional"),
+    "LSTM": ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional"),
+    "GRU": ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout", "bidirectional"),
+    "RNNCell": ("input_size", "hidden_size", "bias", "nonlinearity"),
+    "LSTMCell": ("input_size", "hidden_size", "bias"),
+    "GRUCell": ("input_size", "hidden_size", "bias"),
 }
 _WEIGHTED = ("Linear", "Conv2d", "BatchNorm1d", "BatchNorm2d",
-             "ConvTranspose2d")     # the layers that take dtype= (and device=)
+             "ConvTranspose2d",     # the layers that take dtype= (and device=)
+             "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell")
 _CONTAINERS = ("Sequential", "ModuleList")
 _SUPPORTED = ", ".join(_CONTAINERS + tuple(_HYPER_PARAMETERS))
 
@@ -273,7 +282,7 @@ def _layer(path: str) -> str:
 def _settings(layer: Any, name: str) -> dict:
     """The constructor arguments of a layer, read from its attributes (works on both sides)."""
     settings = {attr: getattr(layer, attr) for attr in _HYPER_PARAMETERS[name]}
-    if "bias" in settings:
+    if "bias" in settings and not isinstance(settings["bias"], bool):   # a Parameter or None; RNN's is a flag
         settings["bias"] = settings["bias"] is not None
     if name in ("BatchNorm1d", "BatchNorm2d") and (settings["bias"] or not settings["affine"]):
         del settings["bias"]    # BatchNorm's bias= is new (torch 2.13): pass it only when it changes something
@@ -307,6 +316,8 @@ def _why_torch_cannot_convert(layer: Any, torch: Any) -> str | None:
             return f"padding_mode={layer.padding_mode!r} is not supported, only 'zeros'"
         if isinstance(layer.padding, str):
             return f"padding={layer.padding!r} is not supported; give the padding as numbers"
+    if name == "LSTM" and layer.proj_size:
+        return f"proj_size={layer.proj_size} (an LSTM with projections) is not supported"
     if name == "MaxPool2d" and layer.return_indices:
         return "return_indices=True is not supported"
     if name == "Upsample" and layer.mode not in ("nearest", "nearest-exact", "bilinear", "area"):

@@ -1,7 +1,8 @@
 """The built-in Function classes, importable as `from tinygrad_edu.functions import Mul`.
 
 elementwise, reduce, movement and linalg hold the primitives; nn the one-node ops for stability
-or speed; conv the windowed ops; sampling the separable resamplings (adaptive pooling, upsampling).
+or speed; conv the windowed ops; sampling the separable resamplings (adaptive pooling, upsampling);
+rnn the one-node LSTM and GRU steps and layers.
 operands is not a Function module: it prepares the operands
 of Tensor methods (numbers, arrays, dtype promotion, index conversion) for these Functions."""
 from .elementwise import (ELU, GELU, Abs, Add, Clip, Div, Exp, LeakyReLU, Log, Maximum, Minimum,
@@ -20,6 +21,8 @@ from .sampling import AdaptiveAvgPool2d, UpsampleBilinear2d, UpsampleNearest2d
 # ---- the sequence lectures: trigonometry, masks, running sums, top-k
 from .elementwise import Cos, MaskedFill, Sin, Tril, Triu
 from .reduce import CumSum, TopK
+# ---- the sequence lectures: one-node recurrent steps and layers (helper RNN)
+from .rnn import GRUSequence, GRUStep, LSTMSequence, LSTMStep
 
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Exp", "Log", "Sqrt", "Abs",
@@ -33,4 +36,5 @@ __all__ = [
     "SiLU", "BatchNorm", "NegativeLogLikelihood",       # the vision lectures (helper G2)
     "ConvTranspose2d", "AvgPool2d", "AdaptiveAvgPool2d", "UpsampleNearest2d", "UpsampleBilinear2d",  # (helper G1)
     "Sin", "Cos", "Tril", "Triu", "MaskedFill", "CumSum", "TopK",       # the sequence lectures
+    "LSTMStep", "LSTMSequence", "GRUStep", "GRUSequence",   # the sequence lectures (helper RNN)
 ]

@@ -4,7 +4,7 @@ The files follow torch/nn/modules: module.py (Module), parameter.py, container.p
 (Sequential, ModuleList, ModuleDict), linear.py (Identity, Linear), conv.py (Conv2d, ConvTranspose2d),
 pooling.py (MaxPool2d, AvgPool2d, AdaptiveAvgPool2d), upsampling.py (Upsample),
 normalization.py (BatchNorm1d, BatchNorm2d), dropout.py (Dropout, Dropout2d), flatten.py,
-activation.py (ReLU ... SiLU, Maxout), loss.py;
+activation.py (ReLU ... SiLU, Maxout), loss.py, rnn.py (RNN, LSTM, GRU and their cells);
 functional.py is torch.nn.functional, init.py torch.nn.init and utils.py torch.nn.utils
 (clip_grad_norm_, clip_grad_value_).
 """
@@ -28,6 +28,8 @@ from .normalization import BatchNorm2d
 from .conv import ConvTranspose2d
 from .pooling import AdaptiveAvgPool2d, AvgPool2d
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+# ---- the sequence lectures: recurrent layers (helper RNN)
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 # ---- the sequence lectures: a dict of modules, gradient clipping (helper S)
 from . import utils  # noqa: E402
 from .container import ModuleDict  # noqa: E402
@@ -40,5 +42,6 @@ __all__ = [
     "BatchNorm2d", "Dropout2d", "SiLU",          # the vision lectures (helper G2)
     "ConvTranspose2d", "AvgPool2d", "AdaptiveAvgPool2d", "Upsample", "UpsamplingNearest2d",
     "UpsamplingBilinear2d",                      # the vision lectures (helper G1)
+    "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",   # sequences (helper RNN)
     "ModuleDict", "utils",                       # the sequence lectures (helper S)
 ]

@@ -427,3 +427,26 @@ def same_device(op: str, *values: Any) -> str | None:
         raise RuntimeError(f"{op}: expected all tensors to be on the same device, but found tensors on "
                            f"{' and '.join(sorted(devices))}; move them with .to(device)")
     return devices.pop() if devices else None
+
+
+# ----------------------------------------------------------------------------- table indices (Embedding)
+
+def indices_within(indices: Any, rows: int, op: str) -> None:
+    """Raise IndexError unless every index picks a row of a table of `rows` rows: 0 <= i < rows.
+    Reads the indices: call it on the CPU only (on the GPU it would make the step wait)."""
+    if indices.size:
+        low, high = int(indices.min()), int(indices.max())
+        if low < 0 or high >= rows:
+            raise IndexError(f"{op}: index {low if low < 0 else high} is out of range: the table has {rows} "
+                             f"rows, so every index must be in [0, {rows}) (0 to {rows - 1})")
+
+
+def padding_index(padding_idx: Any, rows: int, op: str) -> int | None:
+    """padding_idx as a row of a table of `rows` rows: None, or an int in [-rows, rows), a negative one
+    counted from the end (made positive, as torch stores it)."""
+    if padding_idx is None:
+        return None
+    padding_idx = int_arg(padding_idx, "padding_idx", op)
+    if not -rows <= padding_idx < rows:
+        raise ValueError(f"{op}: padding_idx={padding_idx} must be within num_embeddings: in [-{rows}, {rows})")
+    return padding_idx % rows

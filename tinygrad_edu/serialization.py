@@ -216,6 +216,13 @@ _HYPER_PARAMETERS = {
     "BatchNorm2d": ("num_features", "eps", "momentum", "affine", "track_running_stats", "bias"),
     "Dropout2d": ("p", "inplace"),
     "SiLU": ("inplace",),
+    # ---- the sequence lectures (helper NLP); the last two are read by _COMPOSITE's readers below
+    "Embedding": ("num_embeddings", "embedding_dim", "padding_idx", "max_norm", "norm_type", "scale_grad_by_freq",
+                  "sparse"),
+    "LayerNorm": ("normalized_shape", "eps", "elementwise_affine", "bias"),
+    "MultiheadAttention": ("embed_dim", "num_heads", "dropout", "bias", "batch_first"),
+    "TransformerEncoderLayer": ("d_model", "nhead", "dim_feedforward", "dropout", "activation", "layer_norm_eps",
+                                "batch_first", "norm_first", "bias"),
     # ---- the sequence lectures: recurrent layers (helper RNN); their bias is a flag on both sides
     "RNN": ("input_size", "hidden_size", "num_layers", "nonlinearity", "bias", "batch_first", "dropout",
             "bidirectional"),
@@ -227,6 +234,7 @@ _HYPER_PARAMETERS = {
 }
 _WEIGHTED = ("Linear", "Conv2d", "BatchNorm1d", "BatchNorm2d",
              "ConvTranspose2d",     # the layers that take dtype= (and device=)
+             "Embedding", "LayerNorm", "MultiheadAttention", "TransformerEncoderLayer",
              "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell")
 _CONTAINERS = ("Sequential", "ModuleList")
 _SUPPORTED = ", ".join(_CONTAINERS + tuple(_HYPER_PARAMETERS))
@@ -281,6 +289,8 @@ def _layer(path: str) -> str:
 
 def _settings(layer: Any, name: str) -> dict:
     """The constructor arguments of a layer, read from its attributes (works on both sides)."""
+    if name in _COMPOSITE:
+        return _COMPOSITE[name](layer)
     settings = {attr: getattr(layer, attr) for attr in _HYPER_PARAMETERS[name]}
     if "bias" in settings and not isinstance(settings["bias"], bool):   # a Parameter or None; RNN's is a flag
         settings["bias"] = settings["bias"] is not None
@@ -289,11 +299,45 @@ def _settings(layer: Any, name: str) -> dict:
     return settings
 
 
+# Layers built of sub-modules (they convert as a whole: the constructor builds the children, one
+# load_state_dict fills them), and how to read their settings from the sub-modules, which have the
+# same names and attributes on both sides.
+def _attention_settings(layer: Any) -> dict:
+    return {"embed_dim": layer.embed_dim, "num_heads": layer.num_heads, "dropout": layer.dropout,
+            "bias": layer.in_proj_bias is not None, "batch_first": layer.batch_first}
+
+
+def _encoder_layer_settings(layer: Any) -> dict:
+    attention = layer.self_attn
+    return {"d_model": attention.embed_dim, "nhead": attention.num_heads, "dim_feedforward": layer.linear1.out_features,
+            "dropout": layer.dropout.p, "activation": _activation_name(layer.activation),
+            "layer_norm_eps": layer.norm1.eps, "batch_first": attention.batch_first, "norm_first": layer.norm_first,
+            "bias": layer.linear1.bias is not None}
+
+
+_COMPOSITE = {"MultiheadAttention": _attention_settings, "TransformerEncoderLayer": _encoder_layer_settings}
+
+
+def _activation_name(activation: Any) -> str | None:
+    """"relu" or "gelu" for the Transformer layer's activation on either side (a function or a module),
+    None for any other."""
+    kind = type(activation).__name__
+    if kind in ("ReLU", "GELU") and isinstance(getattr(activation, "training", None), bool):     # a module
+        return "relu" if kind == "ReLU" else ("gelu" if activation.approximate == "none" else None)
+    module = getattr(activation, "__module__", None) or ""
+    name = getattr(activation, "__name__", "")
+    if name in ("relu", "gelu") and (module.startswith("torch") or module == nn.functional.__name__):
+        return name
+    return None
+
+
 def _why_ours_cannot_convert(module: nn.Module) -> str | None:
     name = type(module).__name__
     if type(module) is getattr(nn, name, None) and (name in _CONTAINERS or name in _HYPER_PARAMETERS):
-        if name in _HYPER_PARAMETERS and module._modules:
+        if name in _HYPER_PARAMETERS and module._modules and name not in _COMPOSITE:
             return f"it has sub-modules that torch.nn.{name} does not have"
+        if name == "TransformerEncoderLayer" and _activation_name(module.activation) is None:
+            return f"its activation {module.activation!r} has no torch twin; use activation='relu' or 'gelu'"
         return None
     if isinstance(module, nn.Maxout):
         return ("PyTorch has no built-in equivalent; write a small torch.nn.Module for it (a Linear to "
@@ -303,14 +347,30 @@ def _why_ours_cannot_convert(module: nn.Module) -> str | None:
             "(the state_dict names and shapes are already PyTorch's)")
 
 
+def _torch_kind(layer: Any, torch: Any) -> str:
+    """The torch.nn class name of a layer; MultiheadAttention's out_proj, a NonDynamicallyQuantizableLinear
+    (a Linear that quantization leaves alone), counts as a Linear."""
+    if type(layer) is torch.nn.modules.linear.NonDynamicallyQuantizableLinear:
+        return "Linear"
+    return type(layer).__name__
+
+
 def _why_torch_cannot_convert(layer: Any, torch: Any) -> str | None:
-    name = type(layer).__name__
-    if type(layer) is not getattr(torch.nn, name, None) or not (name in _CONTAINERS or name in _HYPER_PARAMETERS):
+    name = _torch_kind(layer, torch)
+    known = type(layer) in (getattr(torch.nn, name, None), torch.nn.modules.linear.NonDynamicallyQuantizableLinear)
+    if not known or not (name in _CONTAINERS or name in _HYPER_PARAMETERS):
         return f"tinygrad_edu has no equivalent; from_torch converts {_SUPPORTED}"
     if name in _CONTAINERS:
         return None
-    if any(True for _ in layer.children()):
+    if any(True for _ in layer.children()) and name not in _COMPOSITE:
         return "it has sub-modules that the built-in layer does not have"
+    if name == "Embedding" and (layer.max_norm is not None or layer.sparse):
+        return "max_norm and sparse=True are not supported"
+    if name == "MultiheadAttention" and (not layer._qkv_same_embed_dim or layer.bias_k is not None
+                                         or layer.add_zero_attn):
+        return "kdim or vdim other than embed_dim, add_bias_kv and add_zero_attn are not supported"
+    if name == "TransformerEncoderLayer" and _activation_name(layer.activation) is None:
+        return f"its activation {layer.activation!r} is not supported, only relu and gelu"
     if name in ("Conv2d", "ConvTranspose2d"):
         if layer.padding_mode != "zeros":
             return f"padding_mode={layer.padding_mode!r} is not supported, only 'zeros'"
@@ -355,6 +415,7 @@ def _torch_twin(module: nn.Module, torch: Any, built: dict) -> Any:
         twin.load_state_dict({key: torch.tensor(value.numpy()) for key, value in state.items()}, strict=True)
         for key, param in module.named_parameters():
             twin.get_parameter(key).requires_grad_(param.requires_grad)
+        _copy_modes(module, twin, name)
     twin.training = module.training        # this module only: children keep their own modes
     built[id(module)] = twin
     return twin
@@ -364,7 +425,7 @@ def _our_twin(layer: Any, torch: Any, device: str, built: dict) -> nn.Module:
     """Build the tinygrad_edu twin of an (already checked) torch module."""
     if id(layer) in built:
         return built[id(layer)]
-    name = type(layer).__name__
+    name = _torch_kind(layer, torch)
     # torch's named_children() skips a layer that appears twice, so read _modules directly
     children = [(child_name, child) for child_name, child in layer._modules.items() if child is not None]
     if name == "Sequential":
@@ -381,8 +442,19 @@ def _our_twin(layer: Any, torch: Any, device: str, built: dict) -> nn.Module:
                 settings["dtype"] = next(iter(state.values())).dtype
         twin = getattr(nn, name)(**settings)
         twin.load_state_dict(state, strict=True)
+        params = dict(twin.named_parameters())
         for key, param in layer.named_parameters():
-            twin._parameters[key].requires_grad_(param.requires_grad)
+            params[key].requires_grad_(param.requires_grad)
+        _copy_modes(layer, twin, name)
     twin.training = layer.training
     built[id(layer)] = twin
     return twin
+
+
+def _copy_modes(layer: Any, twin: Any, name: str) -> None:
+    """The train/eval mode of each sub-module of a composite layer, copied to its twin's."""
+    if name in _COMPOSITE:
+        modes = {path: sub.training for path, sub in layer.named_modules()}
+        for path, sub in twin.named_modules():
+            if path in modes:
+                sub.training = modes[path]

@@ -960,4 +960,145 @@ SEQUENCE_ROWS: list[Op] = [
 ]
 OPS.extend(SEQUENCE_ROWS)
 
+
+# ============================================================================ the sequence lectures (helper NLP)
+# Embedding (indices of any shape, with repeats, padding_idx and scale_grad_by_freq), LayerNorm over
+# the last one or two axes (with and without γ and β), and scaled_dot_product_attention, a chain of
+# ops with no Function of its own, with bool and float masks, is_causal and scale.
+
+from tinygrad_edu.functions import Embedding, LayerNorm  # noqa: E402
+
+TABLES = st.tuples(st.tuples(st.integers(1, 6), st.integers(1, 4)))    # weight (num_embeddings, embedding_dim)
+
+
+def _table_indices(rng, shapes) -> dict:
+    """int64 indices of 0 to 2 axes into the table, with repeats (their gradients add up)."""
+    shape = tuple(int(n) for n in rng.integers(1, 5, size=int(rng.integers(0, 3))))
+    return {"indices": rng.integers(0, shapes[0][0], size=shape).astype(np.int64)}
+
+
+def _table_indices_and_options(rng, shapes) -> dict:
+    """_table_indices with a padding_idx (a row, or -1: counted from the end) and scale_grad_by_freq."""
+    padding = [int(rng.integers(0, shapes[0][0])), -1][int(rng.integers(0, 2))]
+    return {**_table_indices(rng, shapes), "padding_idx": padding, "scale_grad_by_freq": bool(rng.random() < 0.5)}
+
+
+def _lookup(indices, **options) -> dict:
+    return {"indices": np.array(indices, dtype=np.int64), **options}
+
+
+_EMBEDDING = (lambda w, indices, **options: F.embedding(_like(w, indices), w, **options),
+              lambda w, indices, **options: TF.embedding(torch.from_numpy(indices), w, **options))
+
+
+@st.composite
+def layer_norm_shapes(draw, affine: bool = True) -> tuple:
+    """x (..., *normalized_shape) with one or two normalized axes of at least 3 values, and weight and
+    bias of that shape. With fewer, x̂ is 0 or ±1 whatever x is, dL/dx is almost 0, a difference of
+    large terms, and float32 rounding of those terms (g / √eps) decides the comparison with torch:
+    the edges hold such cases."""
+    normalized = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=2).filter(lambda s: np.prod(s) > 2)))
+    x = tuple(draw(st.lists(st.integers(1, 3), max_size=2))) + normalized
+    return (x, normalized, normalized) if affine else (x,)
+
+
+def a_normalized_shape(rng, shapes) -> dict:
+    """The last one or two axes of x, more where they hold fewer than 3 values (see layer_norm_shapes),
+    and an eps."""
+    x = shapes[0]
+    k = int(rng.integers(1, min(2, len(x)) + 1))
+    while k < len(x) and np.prod(x[-k:]) < 3:
+        k += 1
+    return {"normalized_shape": x[-k:], "eps": float(rng.choice([1e-5, 1e-3]))}
+
+
+@st.composite
+def attention_shapes(draw) -> tuple:
+    """query (..., L, E), key (..., S, E), value (..., S, Ev), with 0 to 2 batch axes."""
+    batch = tuple(draw(st.lists(st.integers(1, 2), max_size=2)))
+    length, keys, features, value_features = (draw(st.integers(1, 4)) for _ in range(4))
+    return (batch + (length, features), batch + (keys, features), batch + (keys, value_features))
+
+
+def an_attention_mask(rng, shapes) -> dict:
+    """No mask, a bool mask (True = may attend; every query may attend to some key) of shape (L, S)
+    or the scores' own, a float mask (with -inf in places, never a whole row), or is_causal; a scale."""
+    query, key, _ = shapes
+    scores = tuple(query[:-2]) + (query[-2], key[-2])
+    kind = int(rng.integers(0, 5))
+    mask = None
+    if kind in (1, 2):
+        mask = rng.random(scores if kind == 2 else scores[-2:]) < 0.6
+        mask[..., rng.integers(0, scores[-1])] = True
+    elif kind == 3:
+        mask = rng.standard_normal(scores[-2:])
+        mask[rng.random(mask.shape) < 0.3] = -INF
+        mask[:, 0] = 0.0
+    return {"mask": mask, "is_causal": kind == 4, "scale": None if rng.random() < 0.6 else float(rng.uniform(0.1, 2))}
+
+
+def _mask_of(x, mask, ours: bool):
+    """The drawn mask on x's side: None, bool as it is, float in x's dtype."""
+    if mask is None:
+        return None
+    if mask.dtype == np.bool_:
+        return _like(x, mask) if ours else torch.from_numpy(mask)
+    return _stat(x, mask) if ours else _torch_stat(x, mask)
+
+
+_SDPA = (lambda q, k, v, mask, is_causal, scale: F.scaled_dot_product_attention(
+             q, k, v, attn_mask=_mask_of(q, mask, True), is_causal=is_causal, scale=scale),
+         lambda q, k, v, mask, is_causal, scale: TF.scaled_dot_product_attention(
+             q, k, v, attn_mask=_mask_of(q, mask, False), is_causal=is_causal, scale=scale))
+
+
+def _attention_case(length: int, keys: int, mask=None, is_causal=False, scale=None, values=None) -> Case:
+    return drawn([(2, length, 3), (2, keys, 3), (2, keys, 2)], values=values, mask=mask, is_causal=is_causal,
+                 scale=scale)
+
+
+_NOBODY = np.array([[True, False, True], [False, False, False]])        # query 1 may attend to no key
+_NOBODY_FLOAT = np.where(_NOBODY, 0.0, -INF)
+
+NLP_ROWS: list[Op] = [
+    *of(Embedding,          # weight (num_embeddings, embedding_dim); the indices are params
+        Op("F.embedding(indices,weight)", 1, *_EMBEDDING, TABLES, params=_table_indices,
+           edges=[drawn([(4, 3)], **_lookup([2, 2, 2, 2, 2])),                         # one row, picked 5 times
+                  drawn([(4, 3)], **_lookup(np.zeros(0))),                              # no index at all
+                  drawn([(4, 3)], **_lookup(1))]),                                      # a 0-d index
+        # no gradient for the padding row, and each row's gradient divided by its count: conventions,
+        # not the forward's derivative, so no gradcheck
+        Op("F.embedding(indices,weight,padding_idx,scale_grad_by_freq)", 1, *_EMBEDDING, TABLES,
+           params=_table_indices_and_options, gradcheck=False,
+           edges=[drawn([(4, 3)], **_lookup([2, 2, 2, 2, 2], padding_idx=0, scale_grad_by_freq=True)),
+                  drawn([(5, 2)], **_lookup([[0, 1], [0, 4]], padding_idx=0, scale_grad_by_freq=True)),
+                  drawn([(1, 1)], **_lookup([[0], [0]], padding_idx=-1, scale_grad_by_freq=False))]),   # padding only
+        lectures=("lecture_nlp",)),
+    *of(LayerNorm,          # x (..., *normalized_shape), weight and bias of normalized_shape
+        Op("F.layer_norm(x,normalized_shape,w,b,eps)", 3,
+           lambda x, w, b, eps: F.layer_norm(x, w.shape, w, b, eps),
+           lambda x, w, b, eps: TF.layer_norm(x, w.shape, w, b, eps),
+           layer_norm_shapes(), (DISTINCT, REAL, REAL), params=a_batch_norm_eps, atol=1e-5,
+           edges=[drawn([(3, 4), (4,), (4,)], values=lambda rng, s: np.full(s, 7.0) if len(s) > 1 and s[0] == 3
+                        else rng.standard_normal(s), eps=1e-5),                          # constant rows: var 0
+                  drawn([(2, 5), (5,), (5,)], values=lambda rng, s: 10 * (s == (2, 5)) + rng.standard_normal(s),
+                        eps=1e-5),              # away from 0 (far away, torch's float32 is off)
+                  drawn([(2, 1), (1,), (1,)], eps=1e-5)]),                              # one value per row
+        Op("F.layer_norm(x,normalized_shape)", 1,
+           lambda x, normalized_shape, eps: F.layer_norm(x, normalized_shape, eps=eps),
+           lambda x, normalized_shape, eps: TF.layer_norm(x, normalized_shape, eps=eps),
+           layer_norm_shapes(affine=False), (DISTINCT,), params=a_normalized_shape, atol=1e-5),
+        lectures=("lecture_nlp",)),
+    *others(
+        Op("F.scaled_dot_product_attention(q,k,v,attn_mask,is_causal,scale)", 3, *_SDPA, attention_shapes(),
+           (REAL, REAL, REAL), params=an_attention_mask, atol=1e-5,
+           edges=[_attention_case(2, 3, mask=_NOBODY),                  # a query that sees no key: 0, as torch
+                  _attention_case(2, 3, mask=_NOBODY_FLOAT),
+                  _attention_case(4, 2, is_causal=True),                # more queries than keys
+                  _attention_case(2, 4, is_causal=True, scale=0.5),     # fewer queries than keys
+                  _attention_case(3, 3, values=lambda rng, s: 30 * rng.standard_normal(s))]),   # saturated softmax
+        lectures=("lecture_nlp",)),
+]
+OPS.extend(NLP_ROWS)
+
 OPS_BY_NAME = {op.name: op for op in OPS}

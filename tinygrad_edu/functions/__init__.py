@@ -21,6 +21,8 @@ from .sampling import AdaptiveAvgPool2d, UpsampleBilinear2d, UpsampleNearest2d
 # ---- the sequence lectures: trigonometry, masks, running sums, top-k
 from .elementwise import Cos, MaskedFill, Sin, Tril, Triu
 from .reduce import CumSum, TopK
+# ---- the sequence lectures: embeddings and layer normalisation (helper NLP)
+from .nn import Embedding, LayerNorm
 # ---- the sequence lectures: one-node recurrent steps and layers (helper RNN)
 from .rnn import GRUSequence, GRUStep, LSTMSequence, LSTMStep
 
@@ -36,5 +38,6 @@ __all__ = [
     "SiLU", "BatchNorm", "NegativeLogLikelihood",       # the vision lectures (helper G2)
     "ConvTranspose2d", "AvgPool2d", "AdaptiveAvgPool2d", "UpsampleNearest2d", "UpsampleBilinear2d",  # (helper G1)
     "Sin", "Cos", "Tril", "Triu", "MaskedFill", "CumSum", "TopK",       # the sequence lectures
+    "Embedding", "LayerNorm",                           # the sequence lectures (helper NLP)
     "LSTMStep", "LSTMSequence", "GRUStep", "GRUSequence",   # the sequence lectures (helper RNN)
 ]

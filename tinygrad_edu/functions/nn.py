@@ -1,6 +1,7 @@
 """Functions for neural networks where one node is more stable or faster than a chain of ops:
 LogSoftmax, Softmax, LogSumExp, CrossEntropy, NegativeLogLikelihood, Linear, BatchNorm and
-BinaryCrossEntropy.
+BinaryCrossEntropy; for the sequence lectures Embedding (a gather whose backward is a scatter-add)
+and LayerNorm.
 
 log_softmax and logsumexp are computed in a stable form, subtracting the maximum before
 exponentiating, so logits of ±1000 give finite values and gradients; cross-entropy works on
@@ -9,6 +10,8 @@ with a weight per class and ignored targets. Conv2d and MaxPool2d live in functi
 are re-exported here, their old home).
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -472,3 +475,103 @@ class BinaryCrossEntropy(Function):
         grad_p = grad * (p - y) / xp(p).maximum(p * (1 - p), 1e-12) if need_p else None
         grad_y = grad * (log_q - log_p) if need_y else None
         return grad_p, grad_y
+
+
+# ----------------------------------------------------------------------------- the sequence lectures
+
+class Embedding(Function):
+    """y[p] = W[i_p]: each index i_p picks a row of the table W (num_embeddings, embedding_dim), so y has
+    the indices' shape and one more axis of size embedding_dim;
+    dL/dW[r] = Σ_{p : i_p = r} g_p, a scatter-add (a row picked twice gets both gradients),
+    dL/dW[padding_idx] = 0, and with scale_grad_by_freq each row's sum is divided by how often it was
+    picked. The indices are constants: they get no gradient.
+
+    An index outside [0, num_embeddings) gives a row of NaN and no gradient, unless checked=True says
+    that the caller has made sure there is none (F.embedding does on the CPU: IndexError). On "cuda"
+    the indices are not checked, since reading them back would make every step wait for the GPU.
+    """
+
+    @staticmethod
+    def forward(ctx, weight, indices, padding_idx=None, scale_grad_by_freq=False, checked=False):
+        m = xp(weight)
+        indices, inside = indices.astype(np.int64, copy=False), None
+        if not checked:                          # rows outside the table: read row 0, then make them NaN
+            inside = (indices >= 0) & (indices < weight.shape[0])
+            indices = m.where(inside, indices, 0)
+        y = m.take(weight, indices, axis=0)                      # the gather: y[p] = W[i_p]
+        if inside is not None:
+            y = m.where(inside[..., None], y, weight.dtype.type("nan"))
+        ctx.save_for_backward(indices, inside)
+        ctx.rows, ctx.padding_idx, ctx.scale_grad_by_freq = weight.shape[0], padding_idx, scale_grad_by_freq
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        indices, inside = ctx.saved_tensors
+        m = xp(grad)
+        rows, dim = ctx.rows, grad.shape[-1]
+        if inside is not None:
+            grad = m.where(inside[..., None], grad, 0)           # an index outside the table: no gradient
+        grad_w = m.zeros((rows, dim), dtype=grad.dtype)
+        # grad_w[i_p, c] += g[p, c] for every position p and column c, as one scatter-add into the flat
+        # table at i_p · dim + c: NumPy's add.at takes its fast 1-D loop there (3x faster than on the
+        # rows of the 2-D table, and faster than sorting or bincount); CuPy adds atomically
+        flat = (indices.reshape(-1, 1) * dim + m.arange(dim)).reshape(-1)
+        backend.scatter_add(grad_w.reshape(-1), flat, grad.reshape(-1))
+        if ctx.scale_grad_by_freq:
+            counted = None if inside is None else inside.reshape(-1).astype(grad.dtype)
+            counts = m.bincount(indices.reshape(-1), weights=counted, minlength=rows)
+            grad_w /= m.maximum(counts, 1).astype(grad.dtype, copy=False)[:, None]
+        if ctx.padding_idx is not None:
+            grad_w[ctx.padding_idx] = 0                          # the padding row gets no gradient
+        return grad_w, None
+
+
+class LayerNorm(Function):
+    """Layer normalisation over the last axes (normalized_shape) of x: each position (an index of the
+    leading axes) is normalised over its own M values, the product of normalized_shape:
+
+        x̂ = (x - μ) / √(σ² + eps),    y = γ x̂ + β      (μ, σ²: the mean and biased variance there)
+
+    With g = dL/dy, ĝ = γ g and the means taken over the M values of each position:
+        dL/dx = (ĝ - mean(ĝ) - x̂ mean(ĝ x̂)) / √(σ² + eps)
+        dL/dγ = Σ_positions g x̂,    dL/dβ = Σ_positions g
+    The two subtracted terms are the gradient through μ and σ², which depend on x. Unlike BatchNorm,
+    the statistics are each position's own, so training and evaluation compute the same thing.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight=None, bias=None, normalized_ndim=1, eps=1e-5):
+        m = xp(x)
+        rows = x.reshape(-1, math.prod(x.shape[x.ndim - normalized_ndim:]))    # one row per position
+        # two passes, the second removing the first mean's rounding error (as in BatchNorm): for x such
+        # as 100 ± 1 a float32 mean is off by about 1e-5, and x - μ would carry that into every x̂
+        centred = rows - rows.mean(axis=1, keepdims=True)
+        error = centred.mean(axis=1, keepdims=True)                 # the mean of `centred`: about 0
+        invstd = 1 / m.sqrt((centred * centred).mean(axis=1, keepdims=True) - error * error + eps)
+        xhat = centred                         # x̂ = (centred - error) invstd, in place: `centred` is ours
+        xhat -= error
+        xhat *= invstd
+        y = xhat * weight.reshape(-1) if weight is not None else xhat.copy()   # not x̂ itself: it is saved
+        if bias is not None:
+            y += bias.reshape(-1)
+        ctx.save_for_backward(xhat, invstd, weight)
+        ctx.normalized_shape = x.shape[x.ndim - normalized_ndim:]
+        return y.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        xhat, invstd, weight = ctx.saved_tensors
+        inputs = len(ctx.needs_input_grad)                   # LayerNorm.apply(x) alone has one input
+        need_x, need_w, need_b = (tuple(ctx.needs_input_grad) + (False, False))[:3]
+        g = grad.reshape(xhat.shape)
+        grad_x = grad_w = grad_b = None
+        if need_x:
+            gh = g if weight is None else g * weight.reshape(-1)             # ĝ = γ g
+            grad_x = gh - gh.mean(axis=1, keepdims=True) - xhat * (gh * xhat).mean(axis=1, keepdims=True)
+            grad_x = (grad_x * invstd).reshape(grad.shape)
+        if need_w:
+            grad_w = (g * xhat).sum(axis=0).reshape(ctx.normalized_shape)
+        if need_b:
+            grad_b = g.sum(axis=0).reshape(ctx.normalized_shape)
+        return (grad_x, grad_w, grad_b)[:inputs]

@@ -4,7 +4,9 @@ The files follow torch/nn/modules: module.py (Module), parameter.py, container.p
 (Sequential, ModuleList, ModuleDict), linear.py (Identity, Linear), conv.py (Conv2d, ConvTranspose2d),
 pooling.py (MaxPool2d, AvgPool2d, AdaptiveAvgPool2d), upsampling.py (Upsample),
 normalization.py (BatchNorm1d, BatchNorm2d), dropout.py (Dropout, Dropout2d), flatten.py,
-activation.py (ReLU ... SiLU, Maxout), loss.py, rnn.py (RNN, LSTM, GRU and their cells);
+activation.py (ReLU ... SiLU, Maxout, MultiheadAttention), loss.py, rnn.py (RNN, LSTM, GRU and
+their cells), sparse.py (Embedding), transformer.py (TransformerEncoderLayer), and LayerNorm in
+normalization.py; attention.py holds the attention formula and its masks;
 functional.py is torch.nn.functional, init.py torch.nn.init and utils.py torch.nn.utils
 (clip_grad_norm_, clip_grad_value_).
 """
@@ -33,6 +35,12 @@ from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBas
 # ---- the sequence lectures: a dict of modules, gradient clipping (helper S)
 from . import utils  # noqa: E402
 from .container import ModuleDict  # noqa: E402
+# ---- the sequence lectures: embeddings, layer normalisation, attention, the Transformer (helper NLP)
+from . import attention  # noqa: E402
+from .activation import MultiheadAttention  # noqa: E402
+from .normalization import LayerNorm  # noqa: E402
+from .sparse import Embedding  # noqa: E402
+from .transformer import TransformerEncoderLayer  # noqa: E402
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "functional", "init",
@@ -44,4 +52,5 @@ __all__ = [
     "UpsamplingBilinear2d",                      # the vision lectures (helper G1)
     "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",   # sequences (helper RNN)
     "ModuleDict", "utils",                       # the sequence lectures (helper S)
+    "Embedding", "LayerNorm", "MultiheadAttention", "TransformerEncoderLayer",   # sequences (helper NLP)
 ]

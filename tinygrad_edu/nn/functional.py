@@ -19,6 +19,7 @@ from ..functions.elementwise import Mul
 from ..functions.nn import BinaryCrossEntropy, CrossEntropy, Linear
 from ..functions.elementwise import SiLU  # the vision lectures (helper G2): SiLU, batch_norm, class-index losses
 from ..functions.nn import BatchNorm, NegativeLogLikelihood
+from ..functions.nn import Embedding, LayerNorm  # the sequence lectures: embedding, layer_norm, attention
 from ..tensor import Tensor, where
 
 # ----------------------------------------------------------------------------- activations
@@ -513,3 +514,76 @@ def _check_labels(op: str, input: Tensor, target: Tensor, ignore_index: int) -> 
                          f"[0, {classes - 1}] for {classes} classes (on \"cuda\" the "
                          f"labels are not checked, so as not to wait for the GPU: a NaN loss there "
                          f"means a label outside [0, C))")
+
+
+# ----------------------------------------------------------------------------- the sequence lectures
+# embedding and layer_norm are one node each (functions/nn.py); scaled_dot_product_attention is a
+# chain of Tensor ops, the formula as it is written, in nn/attention.py (imported at the end).
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """y = weight[input]: the row of the table weight (num_embeddings, embedding_dim) for each index of
+    input (integers of any shape), so y has the shape input.shape + (embedding_dim,). The row
+    padding_idx gets no gradient; scale_grad_by_freq divides each row's gradient by the number of times
+    the batch picks it. An index outside [0, num_embeddings) is an IndexError on the CPU; on "cuda" it is
+    not checked (reading the indices back would make every step wait for the GPU): its row is NaN."""
+    return _embedding("embedding", input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
+
+
+def _embedding(op: str, input: Any, weight: Tensor, padding_idx: Any, max_norm: Any, norm_type: Any,
+               scale_grad_by_freq: Any, sparse: Any) -> Tensor:
+    """F.embedding, its errors naming `op` (nn.Embedding passes its own name)."""
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"{op}: weight must be a Tensor, the table (num_embeddings, embedding_dim), "
+                        f"got {type(weight).__name__}")
+    input = input if isinstance(input, Tensor) else Tensor(input, device=weight.device)
+    if input.dtype.kind not in "iu":
+        hint = ("the arguments look swapped: call embedding(indices, weight)" if weight.dtype.kind in "iu"
+                else "convert them with .astype('int64')")
+        raise TypeError(f"{op}: the indices must be integers (int64), got {input.dtype}; {hint}")
+    if weight.ndim != 2:
+        raise ValueError(f"{op}: weight must be a 2-D table (num_embeddings, embedding_dim), got {weight.shape}")
+    padding_idx = arguments.padding_index(padding_idx, weight.shape[0], op)
+    if max_norm is not None:
+        raise ValueError(f"{op}: max_norm is not supported (it rescales rows of the table in place); leave it None")
+    arguments.flag(scale_grad_by_freq, "scale_grad_by_freq", op)
+    if arguments.flag(sparse, "sparse", op):
+        raise ValueError(f"{op}: sparse=True (sparse gradients) is not supported; the gradient is a dense table")
+    arguments.same_device(op, input, weight)
+    checked = input.device == "cpu"        # on "cuda" a bad index's row is NaN instead (see Embedding)
+    if checked:
+        arguments.indices_within(input.data, weight.shape[0], op)
+    return Embedding.apply(weight, input.data, padding_idx=padding_idx, scale_grad_by_freq=scale_grad_by_freq,
+                           checked=checked)
+
+
+def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """(x - mean) / √(var + eps) · weight + bias over the last len(normalized_shape) axes of input, for
+    each position of the other axes on its own (the biased variance), as torch's layer_norm: one
+    LayerNorm node. weight and bias, when given, have the shape normalized_shape."""
+    return _layer_norm("layer_norm", input, normalized_shape, weight, bias, eps)
+
+
+def _layer_norm(op: str, input: Tensor, normalized_shape: Any, weight: Tensor | None, bias: Tensor | None,
+                eps: Any) -> Tensor:
+    """F.layer_norm, its errors naming `op` (nn.LayerNorm passes its own name)."""
+    shape = arguments.int_tuple((normalized_shape,), op, "normalized_shape")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating point input, got {input.dtype}; convert it with .astype('float32')")
+    if input.ndim < len(shape) or input.shape[input.ndim - len(shape):] != shape:
+        raise ValueError(f"{op}: given normalized_shape={shape}, expected input with shape "
+                         f"(*, {', '.join(map(str, shape))}), but got input of shape {input.shape}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != shape:
+            raise ValueError(f"{op}: {name} of shape {t.shape} does not fit normalized_shape={shape}: "
+                             f"it must have that shape")
+    arguments.number(eps, "eps", op, minimum=0.0)
+    arguments.same_device(op, input, weight, bias)
+    affine = weight if weight is not None else bias
+    if affine is not None and input.dtype != affine.dtype:
+        input = input.astype(affine.dtype)
+    return LayerNorm.apply(input, weight, bias, normalized_ndim=len(shape), eps=eps)
+
+
+from .attention import scaled_dot_product_attention  # noqa: E402  (it uses _dropout above)

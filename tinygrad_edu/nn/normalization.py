@@ -1,11 +1,12 @@
-"""BatchNorm1d and BatchNorm2d: batch normalisation over the channel axis 1.
+"""BatchNorm1d and BatchNorm2d: batch normalisation over the channel axis 1; LayerNorm over the
+last axes of each position.
 
-PyTorch keeps them in torch/nn/modules/batchnorm.py; here normalization.py holds the
-normalisation layers together. Both are one class, _BatchNorm, that differs only in the
-shapes it accepts: (N, C) or (N, C, L) for BatchNorm1d, (N, C, H, W) for BatchNorm2d. The
-work is one BatchNorm node (F.batch_norm). Parameters (weight, bias) and buffers
-(running_mean, running_var, num_batches_tracked) have PyTorch's names, so state_dicts move
-across unchanged.
+PyTorch keeps the first two in torch/nn/modules/batchnorm.py; here normalization.py (torch's
+home of LayerNorm) holds the normalisation layers together. The BatchNorms are one class,
+_BatchNorm, that differs only in the shapes it accepts: (N, C) or (N, C, L) for BatchNorm1d,
+(N, C, H, W) for BatchNorm2d. The work is one BatchNorm node (F.batch_norm), or one LayerNorm
+node (F.layer_norm). Parameters (weight, bias) and buffers (running_mean, running_var,
+num_batches_tracked) have PyTorch's names, so state_dicts move across unchanged.
 """
 from __future__ import annotations
 
@@ -101,3 +102,44 @@ class BatchNorm2d(_BatchNorm):
 
     _shapes = "(N, {C}, H, W)"
     _ndims = (4,)
+
+
+class LayerNorm(Module):
+    """y = (x - mean) / √(var + eps) · γ + β over the last axes, normalized_shape, of each position on
+    its own (a token's features, say), with the biased variance, as torch.nn.LayerNorm.
+
+    Unlike BatchNorm nothing is taken over the batch, so there are no running statistics and
+    training and eval mode compute the same thing. weight γ (ones) and bias β (zeros) have the shape
+    normalized_shape; elementwise_affine=False leaves both out, bias=False only β. The work is one
+    LayerNorm node (F.layer_norm).
+    """
+
+    def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True,
+                 device: str | None = None, dtype: Any = None):
+        super().__init__()
+        name = "LayerNorm"
+        self.normalized_shape = arguments.int_tuple((normalized_shape,), name, "normalized_shape")
+        for size in self.normalized_shape:
+            arguments.positive_int(size, "normalized_shape", name)
+        self.eps = arguments.number(eps, "eps", name, minimum=0.0)
+        self.elementwise_affine = arguments.flag(elementwise_affine, "elementwise_affine", name)
+        use_bias = arguments.flag(bias, "bias", name)
+        dtype = dtype or np.float32
+        if self.elementwise_affine:
+            self.weight = Parameter(Tensor.ones(self.normalized_shape, device=device, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+        if self.elementwise_affine and use_bias:
+            self.bias = Parameter(Tensor.zeros(self.normalized_shape, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """y = (x - mean) / √(var + eps) · γ + β over the last len(normalized_shape) axes."""
+        return F._layer_norm(f"LayerNorm({self.normalized_shape})", x, self.normalized_shape, self.weight, self.bias,
+                             self.eps)
+
+    def extra_repr(self) -> str:
+        """The shape and options, shown in the printed module (torch's form)."""
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")

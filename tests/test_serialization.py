@@ -440,6 +440,21 @@ def test_to_torch_keeps_child_names_and_nested_containers(torch):
     assert list(theirs.state_dict()) == list(model.state_dict())
 
 
+def test_a_module_dict_converts_both_ways_with_its_keys(torch):
+    model = nn.Sequential(OrderedDict([
+        ("body", nn.Linear(4, 6)),
+        ("heads", nn.ModuleDict({"class": nn.Linear(6, 3), "box": nn.Linear(6, 4)})),
+    ]))
+    theirs = to_torch(model)
+    assert isinstance(theirs.heads, torch.nn.ModuleDict) and list(theirs.heads.keys()) == ["class", "box"]
+    assert list(theirs.state_dict()) == list(model.state_dict())
+    back = from_torch(theirs)
+    assert isinstance(back.heads, nn.ModuleDict) and list(back.state_dict()) == list(model.state_dict())
+    x = np.random.default_rng(0).standard_normal((2, 4)).astype(np.float32)
+    ours = back.heads["box"](back.body(Tensor(x))).detach().numpy()
+    np.testing.assert_allclose(ours, theirs.heads["box"](theirs.body(torch.tensor(x))).detach().numpy(), rtol=1e-6)
+
+
 def test_to_torch_keeps_a_shared_layer_shared(torch):
     shared = nn.Linear(3, 3)
     theirs = to_torch(nn.Sequential(shared, nn.ReLU(), shared))

@@ -236,7 +236,7 @@ _WEIGHTED = ("Linear", "Conv2d", "BatchNorm1d", "BatchNorm2d",
              "ConvTranspose2d",     # the layers that take dtype= (and device=)
              "Embedding", "LayerNorm", "MultiheadAttention", "TransformerEncoderLayer",
              "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell")
-_CONTAINERS = ("Sequential", "ModuleList")
+_CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
 _SUPPORTED = ", ".join(_CONTAINERS + tuple(_HYPER_PARAMETERS))
 
 
@@ -406,6 +406,8 @@ def _torch_twin(module: nn.Module, torch: Any, built: dict) -> Any:
             (child_name, _torch_twin(child, torch, built)) for child_name, child in module.named_children()))
     elif name == "ModuleList":
         twin = torch.nn.ModuleList([_torch_twin(child, torch, built) for child in module.children()])
+    elif name == "ModuleDict":
+        twin = torch.nn.ModuleDict({key: _torch_twin(child, torch, built) for key, child in module.items()})
     else:
         settings = _settings(module, name)
         state = module.state_dict()
@@ -433,6 +435,8 @@ def _our_twin(layer: Any, torch: Any, device: str, built: dict) -> nn.Module:
             (child_name, _our_twin(child, torch, device, built)) for child_name, child in children))
     elif name == "ModuleList":
         twin = nn.ModuleList([_our_twin(child, torch, device, built) for _, child in children])
+    elif name == "ModuleDict":
+        twin = nn.ModuleDict({key: _our_twin(child, torch, device, built) for key, child in children})
     else:
         settings = _settings(layer, name)
         state = {key: value.detach().cpu().numpy() for key, value in layer.state_dict().items()}

@@ -62,23 +62,6 @@ def _lstm_gates(a, s, b):
     return a[:, 0 * H:1 * H], a[:, 1 * H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:4 * H]
 
 
-def _lstm_gate_gradients(dh, dc, gates, slope, c, tanh_c, dh_dc, d_a):
-    """One step back: d_a (N, 4H) is filled with dL/da; returns dL/dc of the step before.
-
-    dh, dc: dL/dh' and dL/dc' from the output and the step after; gates = [i | f | g | o] and
-    slope = their derivatives s² - (gates - b)²; c the cell before the step, tanh_c = tanh(c')
-    and dh_dc = dh'/dc' = o (1 - tanh²(c'))."""
-    H = c.shape[-1]
-    i, f, g, o = gates[:, 0 * H:1 * H], gates[:, 1 * H:2 * H], gates[:, 2 * H:3 * H], gates[:, 3 * H:4 * H]
-    dc = dh * dh_dc + dc                                # through h' = o tanh(c'), and from the step after
-    xp(dc).multiply(dc, g, out=d_a[:, 0 * H:1 * H])   # dL/di
-    xp(dc).multiply(dc, c, out=d_a[:, 1 * H:2 * H])   # dL/df
-    xp(dc).multiply(dc, i, out=d_a[:, 2 * H:3 * H])   # dL/dg
-    xp(dc).multiply(dh, tanh_c, out=d_a[:, 3 * H:4 * H])   # dL/do
-    d_a *= slope                                        # through the sigmoids and the tanh
-    return dc * f
-
-
 def _slope(gates, s, b):
     """The derivative of each gate with respect to its pre-activation: s² - (gates - b)²."""
     centred = gates - b
@@ -89,6 +72,33 @@ def _dh_dc(gates, tanh_c):
     """dh'/dc' = o (1 - tanh²(c')) for h' = o tanh(c')."""
     H = tanh_c.shape[-1]
     return gates[..., 3 * H:4 * H] * (1 - tanh_c * tanh_c)
+
+
+def _lstm_gate_gradients(dh, dc, gates, slope, c, tanh_c, dh_dc, d_a):
+    """One step back: d_a (N, 4H) is filled with dL/da; returns dL/dc of the cell before the step.
+
+    dh, dc: dL/dh' and dL/dc' from the output and the step after; gates = [i | f | g | o] and
+    slope = their derivatives s² - (gates - b)²; c the cell before the step, tanh_c = tanh(c')
+    and dh_dc = dh'/dc' = o (1 - tanh²(c'))."""
+    m = xp(dh)
+    H = c.shape[-1]
+    i, f, g = gates[:, 0 * H:1 * H], gates[:, 1 * H:2 * H], gates[:, 2 * H:3 * H]
+    dc = dh * dh_dc + dc                                # through h' = o tanh(c'), and from the step after
+    m.multiply(dc, g, out=d_a[:, 0 * H:1 * H])          # dL/di
+    m.multiply(dc, c, out=d_a[:, 1 * H:2 * H])          # dL/df
+    m.multiply(dc, i, out=d_a[:, 2 * H:3 * H])          # dL/dg
+    m.multiply(dh, tanh_c, out=d_a[:, 3 * H:4 * H])     # dL/do
+    d_a *= slope                                        # through the sigmoids and the tanh
+    return dc * f
+
+
+def _before_each_step(values, first, reverse: bool):
+    """The value before each time step, (T, ...): first, then values[t - 1] (values[t + 1] when the
+    steps run backwards), from values[t], the value after step t."""
+    m = xp(values)
+    if reverse:
+        return m.concatenate([values[1:], first[None]])
+    return m.concatenate([first[None], values[:-1]])
 
 
 class LSTMStep(Function):
@@ -108,16 +118,17 @@ class LSTMStep(Function):
         i, f, g, o = _lstm_gates(gates, s, b)
         c_new = f * c + i * g
         tanh_c = xp(x).tanh(c_new)
-        ctx.save_for_backward(x, h, c, w_ih, w_hh, gates, _slope(gates, s, b), tanh_c)
+        ctx.save_for_backward(x, h, c, w_ih, w_hh, gates, tanh_c, s, b)
         return xp(x).concatenate([o * tanh_c, c_new], axis=1)
 
     @staticmethod
     def backward(ctx, grad):
-        x, h, c, w_ih, w_hh, gates, slope, tanh_c = ctx.saved_tensors
+        x, h, c, w_ih, w_hh, gates, tanh_c, s, b = ctx.saved_tensors
         need = ctx.needs_input_grad
         H = c.shape[-1]
         da = xp(grad).empty(gates.shape, dtype=grad.dtype)
-        dc = _lstm_gate_gradients(grad[:, :H], grad[:, H:], gates, slope, c, tanh_c, _dh_dc(gates, tanh_c), da)
+        dc = _lstm_gate_gradients(grad[:, :H], grad[:, H:], gates, _slope(gates, s, b), c, tanh_c,
+                                  _dh_dc(gates, tanh_c), da)
         db = da.sum(axis=0) if need[5] or need[6] else None
         return (da @ w_ih if need[0] else None, da @ w_hh if need[1] else None, dc if need[2] else None,
                 da.T @ x if need[3] else None, da.T @ h if need[4] else None, db, db)
@@ -148,26 +159,27 @@ class LSTMSequence(Function):
         if b_hh is not None:
             gates += b_hh
         w_hh_t = m.ascontiguousarray(w_hh.T)           # used at every step: a copy that BLAS reads fastest
-        out = m.empty((T + 1, N, H), dtype=x.dtype)
-        h_prev, c_prev, tanh_c = (m.empty((T, N, H), dtype=x.dtype) for _ in range(3))
+        out = m.empty((T + 1, N, H), dtype=x.dtype)    # h after every step, then the last c
+        cells, tanh_c = m.empty((T, N, H), dtype=x.dtype), m.empty((T, N, H), dtype=x.dtype)
         h, c = h0, c0
         for t in _time_order(T, reverse):
-            h_prev[t], c_prev[t] = h, c
             gates[t] += h @ w_hh_t
             i, f, g, o = _lstm_gates(gates[t], s, b)
-            c = f * c + i * g
+            c = m.multiply(f, c, out=cells[t])
+            c += i * g                                  # c' = f c + i g
             m.tanh(c, out=tanh_c[t])
-            h = m.multiply(o, tanh_c[t], out=out[t])
+            h = m.multiply(o, tanh_c[t], out=out[t])    # h' = o tanh(c')
         out[T] = c
         ctx.reverse = reverse
-        ctx.save_for_backward(x, w_ih, w_hh, gates, h_prev, c_prev, tanh_c, s, b)
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, gates, out, cells, tanh_c, s, b)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        x, w_ih, w_hh, gates, h_prev, c_prev, tanh_c, s, b = ctx.saved_tensors
+        x, h0, c0, w_ih, w_hh, gates, out, cells, tanh_c, s, b = ctx.saved_tensors
         need = ctx.needs_input_grad
-        T, N, H = h_prev.shape
+        T, N, H = cells.shape
+        h_prev, c_prev = _before_each_step(out[:T], h0, ctx.reverse), _before_each_step(cells, c0, ctx.reverse)
         slope, dh_dc = _slope(gates, s, b), _dh_dc(gates, tanh_c)    # of every step at once, from the forward's
         d_a = xp(grad).empty((T, N, 4 * H), dtype=grad.dtype)
         dh, dc = 0, grad[T]

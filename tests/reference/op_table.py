@@ -1101,4 +1101,60 @@ NLP_ROWS: list[Op] = [
 ]
 OPS.extend(NLP_ROWS)
 
+
+# ============================================================================ the recurrent lectures
+# The one-node steps and layers of functions/rnn.py against torch's own cells (torch.lstm_cell,
+# torch.gru_cell), a layer as the cell looped over time in either direction.
+
+from tinygrad_edu.functions import GRUSequence, GRUStep, LSTMSequence, LSTMStep  # noqa: E402
+
+
+@st.composite
+def recurrent_shapes(draw, gates: int, states: int, sequence: bool = False) -> tuple:
+    """x (N, in) or (T, N, in), the states (N, H), w_ih (gates H, in), w_hh (gates H, H), b_ih, b_hh."""
+    n, inputs, hidden, steps = (draw(st.integers(1, 3)) for _ in range(4))
+    x = (steps, n, inputs) if sequence else (n, inputs)
+    return (x, *[(n, hidden)] * states, (gates * hidden, inputs), (gates * hidden, hidden),
+            (gates * hidden,), (gates * hidden,))
+
+
+def a_direction(rng, shapes) -> dict:
+    return {"reverse": bool(rng.random() < 0.5)}
+
+
+def _torch_lstm_sequence(x, h, c, w_ih, w_hh, b_ih, b_hh, reverse):
+    outputs = [None] * x.shape[0]
+    for t in (reversed(range(x.shape[0])) if reverse else range(x.shape[0])):
+        h, c = torch.lstm_cell(x[t], (h, c), w_ih, w_hh, b_ih, b_hh)
+        outputs[t] = h
+    return torch.stack(outputs + [c])           # h at every step, then the last c, as LSTMSequence packs them
+
+
+def _torch_gru_sequence(x, h, w_ih, w_hh, b_ih, b_hh, reverse):
+    outputs = [None] * x.shape[0]
+    for t in (reversed(range(x.shape[0])) if reverse else range(x.shape[0])):
+        h = torch.gru_cell(x[t], h, w_ih, w_hh, b_ih, b_hh)
+        outputs[t] = h
+    return torch.stack(outputs)
+
+
+RECURRENT_ROWS: list[Op] = [
+    *of(LSTMStep,
+        Op("LSTMStep(x,h,c,w_ih,w_hh,b_ih,b_hh)", 7, LSTMStep.apply,
+           lambda x, h, c, *w: torch.cat(torch.lstm_cell(x, (h, c), *w), dim=-1),
+           recurrent_shapes(4, 2), (REAL,) * 7, atol=1e-5), lectures=("lecture_rnn",)),
+    *of(LSTMSequence,
+        Op("LSTMSequence(x,h0,c0,w_ih,w_hh,b_ih,b_hh,reverse)", 7, LSTMSequence.apply, _torch_lstm_sequence,
+           recurrent_shapes(4, 2, sequence=True), (REAL,) * 7, params=a_direction, atol=1e-5),
+        lectures=("lecture_rnn",)),
+    *of(GRUStep,
+        Op("GRUStep(x,h,w_ih,w_hh,b_ih,b_hh)", 6, GRUStep.apply, torch.gru_cell,
+           recurrent_shapes(3, 1), (REAL,) * 6, atol=1e-5), lectures=("lecture_rnn",)),
+    *of(GRUSequence,
+        Op("GRUSequence(x,h0,w_ih,w_hh,b_ih,b_hh,reverse)", 6, GRUSequence.apply, _torch_gru_sequence,
+           recurrent_shapes(3, 1, sequence=True), (REAL,) * 6, params=a_direction, atol=1e-5),
+        lectures=("lecture_rnn",)),
+]
+OPS.extend(RECURRENT_ROWS)
+
 OPS_BY_NAME = {op.name: op for op in OPS}

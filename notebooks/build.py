@@ -117,6 +117,7 @@ def execute(path: Path) -> None:
     except ImportError:
         raise SystemExit('executing notebooks needs nbclient and nbformat: pip install -e ".[notebooks]"')
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")    # as the tests run them: small matrices, no thread fights
     nb = nbformat.read(path, as_version=4)
     with tempfile.TemporaryDirectory() as folder:
         client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",

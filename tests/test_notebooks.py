@@ -287,6 +287,9 @@ def _execute(path: Path, tmp_path: Path, monkeypatch, with_torch: bool) -> str:
         (site / "sitecustomize.py").write_text(HIDE_TORCH)
         paths.insert(0, str(site))
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    # One BLAS thread: the notebooks' matrices are small, and two OpenBLAS threads on a busy
+    # 2-core machine fight over the cores and run several times slower (a whole epoch 5x).
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, paths)))
     work = tmp_path / "work"
     work.mkdir()

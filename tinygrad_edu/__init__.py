@@ -5,7 +5,7 @@
     (x * x).sum().backward()
     x.grad      # Tensor([2., 4.])
 """
-from . import data, functions, nn, optim
+from . import data, distributions, functions, nn, optim
 from .autograd import Context, Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import cuda_available, get_default_device, manual_seed, set_default_device
 from .gradcheck import GradcheckError, gradcheck
@@ -38,7 +38,7 @@ masked_fill = Tensor.masked_fill
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "Function", "Context", "functions", "nn", "optim", "data", "save", "load", "to_torch",
+    "Tensor", "Function", "Context", "functions", "nn", "optim", "data", "distributions", "save", "load", "to_torch",
     "from_torch", "no_grad", "enable_grad", "set_grad_enabled",
     "is_grad_enabled", "gradcheck", "GradcheckError", "manual_seed", "set_default_device",
     "get_default_device", "cuda_available", "where", "zeros_like", "ones_like", "zeros", "ones", "full",

@@ -450,3 +450,54 @@ def padding_index(padding_idx: Any, rows: int, op: str) -> int | None:
     if not -rows <= padding_idx < rows:
         raise ValueError(f"{op}: padding_idx={padding_idx} must be within num_embeddings: in [-{rows}, {rows})")
     return padding_idx % rows
+
+
+# ----------------------------------------------------------------------------- scatter_add, index_add (graph networks)
+
+def index_dtype(value: np.dtype, op: str) -> None:
+    """Raise TypeError unless an index tensor holds integers (int64, as torch's; int32 is taken too)."""
+    if value.kind not in "iu":
+        raise TypeError(f"{op}: the index must hold integers (int64), got {value}; convert it with .long()")
+
+
+def _as_1d(shape: tuple) -> tuple:
+    return tuple(shape) or (1,)          # torch counts a 0-d tensor as 1-d in scatter_add and index_add
+
+
+def scatter_shapes(target: tuple, index: tuple, src: tuple, axis: int, op: str) -> None:
+    """Raise ValueError unless scatter_add's shapes fit: index has as many axes as self and src, and no
+    more entries than src along any axis, nor than self along the axes other than `axis`."""
+    t, i, s = _as_1d(target), _as_1d(index), _as_1d(src)
+    if not len(t) == len(i) == len(s):
+        raise ValueError(f"{op}: self {target}, index {index} and src {src} must have the same number of "
+                         f"dimensions")
+    for d, (n_t, n_i, n_s) in enumerate(zip(t, i, s)):
+        if n_i > n_s or (d != axis and n_i > n_t):
+            raise ValueError(f"{op}: index of shape {index} is larger than src {src}, or than self {target} "
+                             f"along axis {d} (only axis {axis} may be longer than self's)")
+
+
+def index_add_shapes(target: tuple, index: tuple, source: tuple, axis: int, op: str) -> None:
+    """Raise ValueError unless index_add's shapes fit: index is a vector, and source has self's shape
+    except along `axis`, where it has one slice per index."""
+    if len(index) > 1:
+        raise ValueError(f"{op}: the index must be a vector (1-D), got shape {index}")
+    t, s = _as_1d(target), _as_1d(source)
+    count = index[0] if index else 1
+    if len(t) != len(s) or any(a != b for d, (a, b) in enumerate(zip(t, s)) if d != axis):
+        raise ValueError(f"{op}: source of shape {source} must have the shape of self {target} except along "
+                         f"axis {axis}")
+    if s[axis] != count:
+        raise ValueError(f"{op}: index of shape {index} has {count} entries, but source of shape {source} "
+                         f"has {s[axis]} along axis {axis}: one index per slice of source")
+
+
+def indices_on_axis(indices: Any, size: int, axis: int, op: str) -> None:
+    """Raise IndexError unless every index points into an axis of `size` entries: 0 <= i < size.
+    Reads the indices: call it on the CPU only (on the GPU it would make the step wait)."""
+    if indices.size:
+        low, high = int(indices.min()), int(indices.max())
+        if low < 0 or high >= size:
+            where = f"(0 to {size - 1})" if size else "(the axis is empty: no index fits)"
+            raise IndexError(f"{op}: index {low if low < 0 else high} is out of range for axis {axis} of size "
+                             f"{size}: every index must be in [0, {size}) {where}")

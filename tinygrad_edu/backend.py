@@ -174,9 +174,14 @@ def erf(x: Any) -> Any:
 
 
 def scatter_add(target: Any, index: Any, values: Any) -> None:
-    """target[index] += values, adding repeated indices up (np.add.at / cupyx.scatter_add)."""
+    """target[index] += values, adding repeated indices up (np.add.at / cupyx.scatter_add).
+
+    CuPy's atomic add has no int64: an int64 target is added to as uint64, the same bits
+    (two's complement addition wraps identically), so counts work on both devices."""
     if device_of(target) == "cuda":
         import cupyx
+        if target.dtype == np.int64:
+            target, values = target.view(np.uint64), _load_cupy().asarray(values).astype(np.uint64)
         cupyx.scatter_add(target, index, values)
     else:
         np.add.at(target, index, values)

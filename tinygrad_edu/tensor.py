@@ -27,6 +27,8 @@ from .functions.reduce import Max, Mean, Min, Sum
 from .functions.elementwise import Cos, MaskedFill, Sin, Tril, Triu
 from .functions.operands import masked_fill_operands
 from .functions.reduce import CumSum, TopK, TopKResult, top_indices
+from .functions.movement import IndexAdd, ScatterAdd
+from .functions.operands import index_add_operands, scatter_add_operands
 from .random import multinomial
 
 ArrayLike = Any
@@ -667,6 +669,16 @@ class Tensor:
         except IndexError as exc:
             raise IndexError(f"getitem: index {describe_index(index)} does not fit a tensor of shape "
                              f"{self.shape}: {exc}") from None
+
+    def scatter_add(self, axis=None, index=None, src=None, *, dim=None) -> "Tensor":
+        """self, plus src[p] added at p with p[axis] = index[p] (torch's); dL/dsrc = g gathered at index."""
+        axis, index, src, checked = scatter_add_operands(self, axis, dim, index, src)
+        return ScatterAdd.apply(self, src, index=index, axis=axis, checked=checked)
+
+    def index_add(self, axis=None, index=None, source=None, *, dim=None, alpha=1) -> "Tensor":
+        """self, plus alpha · source's slices i added at index[i] along axis; dL/dsource = alpha · g[index]."""
+        axis, index, source, alpha, checked = index_add_operands(self, axis, dim, index, source, alpha)
+        return IndexAdd.apply(self, source, index=index, axis=axis, alpha=alpha, checked=checked)
 
     # ------------------------------------------------------------------ linear algebra
 

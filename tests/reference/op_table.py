@@ -1157,4 +1157,91 @@ RECURRENT_ROWS: list[Op] = [
 ]
 OPS.extend(RECURRENT_ROWS)
 
+
+# ============================================================================ the graph lectures
+# scatter_add and index_add, the sums over a node's incoming edges in a GCN's message passing:
+# indices with repeats (their values add up), along every axis, and an axis longer than self's.
+
+from tinygrad_edu.functions import IndexAdd, ScatterAdd  # noqa: E402
+
+
+@st.composite
+def scatter_shapes(draw) -> tuple:
+    """self (1 to 3 axes of 1..4) and src, which may be longer than self along one axis (the one
+    the index scatters along) and is no longer along the others."""
+    target = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
+    axis = draw(st.integers(0, len(target) - 1))
+    return target, tuple(draw(st.integers(1, 5) if d == axis else st.integers(1, n)) for d, n in enumerate(target))
+
+
+@st.composite
+def index_add_shapes(draw) -> tuple:
+    """self (1 to 3 axes of 1..4) and source, self's shape with one axis of 1..5 slices."""
+    target = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
+    axis = draw(st.integers(0, len(target) - 1))
+    return target, tuple(draw(st.integers(1, 5)) if d == axis else n for d, n in enumerate(target))
+
+
+def _an_axis_that_fits(rng, target: tuple, src: tuple, fits) -> int:
+    axes = [d for d in range(len(target)) if all(fits(target[e], src[e]) for e in range(len(target)) if e != d)]
+    return int(rng.choice(axes))
+
+
+def a_scatter_index(rng, shapes) -> dict:
+    """An axis along which src fits, and an int64 index of src's shape into self's axis (repeats likely:
+    torch's backward needs the index to have src's shape; smaller ones are in test_scatter_envs.py)."""
+    target, src = shapes
+    axis = _an_axis_that_fits(rng, target, src, lambda t, s: s <= t)
+    return {"axis": axis, "index": rng.integers(0, target[axis], size=src).astype(np.int64)}
+
+
+def an_index_vector(rng, shapes) -> dict:
+    """An axis along which source has self's shape elsewhere, one int64 index per slice, and an alpha."""
+    target, source = shapes
+    axis = _an_axis_that_fits(rng, target, source, lambda t, s: s == t)
+    return {"axis": axis, "index": rng.integers(0, target[axis], size=source[axis]).astype(np.int64),
+            "alpha": float(rng.choice([1.0, 2.5, -0.5]))}
+
+
+def _scattered(shapes: tuple, axis: int, index, **params) -> Case:
+    return drawn(shapes, axis=axis, index=np.array(index, dtype=np.int64), **params)
+
+
+_SCATTER_ADD = (lambda x, src, axis, index: x.scatter_add(axis, _like(x, index), src),
+                lambda x, src, axis, index: x.scatter_add(axis, torch.from_numpy(index), src))
+_INDEX_ADD = (lambda x, source, axis, index, alpha: x.index_add(axis, _like(x, index), source, alpha=alpha),
+              lambda x, source, axis, index, alpha: x.index_add(axis, torch.from_numpy(index), source, alpha=alpha))
+
+GRAPH_ROWS: list[Op] = [
+    *of(ScatterAdd,         # self, src; the index (src's shape) is a param
+        Op("x.scatter_add(axis,index,src)", 2, *_SCATTER_ADD, scatter_shapes(), params=a_scatter_index,
+           values=(REAL, REAL),
+           edges=[_scattered([(3, 4), (2, 4)], 0, [[0, 0, 0, 0], [0, 0, 0, 0]]),        # every value into row 0
+                  _scattered([(2, 3), (2, 5)], 1, [[0, 0, 2, 2, 2], [1, 1, 1, 1, 1]]),  # longer than self's axis
+                  _scattered([(2, 2), (0, 2)], 0, np.zeros((0, 2))),                    # no index at all
+                  Case((np.array(2.0), np.array(3.0)), {"axis": 0, "index": np.array(0)}),   # 0-d, as torch
+                  Case((np.array([-INF, 0.0, 1.0]), np.array([INF, 1.0, -INF, TINY])),
+                       {"axis": 0, "index": np.array([0, 1, 1, 2])})]),                  # inf - inf is nan
+        Op("x.scatter_add(dim=,index=,src=)", 2,
+           lambda x, src, axis, index: x.scatter_add(dim=axis, index=_like(x, index), src=src),
+           lambda x, src, axis, index: x.scatter_add(dim=axis, index=torch.from_numpy(index), src=src),
+           scatter_shapes(), params=a_scatter_index, values=(REAL, REAL)),
+        lectures=("lecture_graphs",)),
+    *of(IndexAdd,           # self, source; the index (a vector) and alpha are params
+        Op("x.index_add(axis,index,source,alpha)", 2, *_INDEX_ADD, index_add_shapes(), params=an_index_vector,
+           values=(REAL, REAL),
+           edges=[_scattered([(3, 2), (5, 2)], 0, [2, 2, 0, 2, 2], alpha=1.0),           # repeats add up
+                  _scattered([(2, 3), (2, 4)], 1, [1, 1, 1, 1], alpha=-2.0),
+                  _scattered([(3, 2), (1, 2)], 0, 1, alpha=1.0),                        # a 0-d index
+                  _scattered([(3, 2), (0, 2)], 0, np.zeros(0), alpha=1.0),              # no index at all
+                  Case((np.array([[-INF], [0.0]]), np.array([[INF], [INF], [-1.0]])),
+                       {"axis": 0, "index": np.array([0, 1, 1]), "alpha": 1.0})]),
+        Op("x.index_add(dim=,index=,source=)", 2,
+           lambda x, source, axis, index, alpha: x.index_add(dim=axis, index=_like(x, index), source=source),
+           lambda x, source, axis, index, alpha: x.index_add(dim=axis, index=torch.from_numpy(index), source=source),
+           index_add_shapes(), params=an_index_vector, values=(REAL, REAL)),
+        lectures=("lecture_graphs",)),
+]
+OPS.extend(GRAPH_ROWS)
+
 OPS_BY_NAME = {op.name: op for op in OPS}

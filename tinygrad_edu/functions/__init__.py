@@ -2,7 +2,7 @@
 
 elementwise, reduce, movement and linalg hold the primitives; nn the one-node ops for stability
 or speed; conv the windowed ops; sampling the separable resamplings (adaptive pooling, upsampling);
-rnn the one-node LSTM and GRU steps and layers.
+rnn the one-node LSTM and GRU steps and layers; movement also the scatter-adds of message passing.
 operands is not a Function module: it prepares the operands
 of Tensor methods (numbers, arrays, dtype promotion, index conversion) for these Functions."""
 from .elementwise import (ELU, GELU, Abs, Add, Clip, Div, Exp, LeakyReLU, Log, Maximum, Minimum,
@@ -25,6 +25,8 @@ from .reduce import CumSum, TopK
 from .nn import Embedding, LayerNorm
 # ---- the sequence lectures: one-node recurrent steps and layers (helper RNN)
 from .rnn import GRUSequence, GRUStep, LSTMSequence, LSTMStep
+# ---- the graph lectures: scatter-add (message passing)
+from .movement import IndexAdd, ScatterAdd
 
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Exp", "Log", "Sqrt", "Abs",
@@ -40,4 +42,5 @@ __all__ = [
     "Sin", "Cos", "Tril", "Triu", "MaskedFill", "CumSum", "TopK",       # the sequence lectures
     "Embedding", "LayerNorm",                           # the sequence lectures (helper NLP)
     "LSTMStep", "LSTMSequence", "GRUStep", "GRUSequence",   # the sequence lectures (helper RNN)
+    "ScatterAdd", "IndexAdd",                           # the graph lectures
 ]

@@ -189,3 +189,42 @@ def update_in_place(x: Any, value: Any, op: str, array_op: Any) -> None:
         array_op(data, value)
     except TypeError as exc:     # e.g. adding floats to an int tensor in place
         raise TypeError(f"{op}: cannot update a {x.dtype} tensor in place with this value: {exc}") from None
+
+
+def scatter_add_operands(x: Any, axis: Any, dim: Any, index: Any, src: Any) -> tuple:
+    """(axis, index, src, checked) for x.scatter_add(axis, index, src): see _scatter_operands."""
+    return _scatter_operands(x, axis, dim, index, src, "scatter_add", "src", arguments.scatter_shapes)
+
+
+def index_add_operands(x: Any, axis: Any, dim: Any, index: Any, source: Any, alpha: Any) -> tuple:
+    """(axis, index, source, alpha, checked) for x.index_add(axis, index, source, alpha=alpha): alpha a
+    number (an int for an integer x, as in torch)."""
+    alpha = arguments.number(alpha, "alpha", "index_add")
+    if x.dtype.kind in "biu":
+        alpha = arguments.int_arg(int(alpha) if alpha.is_integer() else alpha, "alpha", "index_add")
+    axis, index, source, checked = _scatter_operands(x, axis, dim, index, source, "index_add", "source",
+                                                     arguments.index_add_shapes)
+    return axis, index, source, alpha, checked
+
+
+def _scatter_operands(x: Any, axis: Any, dim: Any, index: Any, src: Any, op: str, name: str, fits: Any) -> tuple:
+    """One axis of x (0 for a 0-d x), the index as an int64 array and src as a Tensor, both on x's
+    device, src in x's dtype, their shapes checked by `fits`. On the CPU every index is checked to
+    fall inside the axis (an IndexError); on "cuda" checked is False (see ScatterAdd)."""
+    Tensor = autograd.Tensor
+    axis = arguments.one_axis(axis, dim, x.ndim, op) or 0
+    if index is None or src is None:
+        raise TypeError(f"{op}: give the index and the {name}: x.{op}(axis, index, {name})")
+    index, src = operand(x, index, op), operand(x, src, op)
+    if not isinstance(index, Tensor) or not isinstance(src, Tensor):
+        raise TypeError(f"{op}: the index and the {name} must be tensors (or arrays), not numbers")
+    arguments.same_device(op, x, index, src)
+    arguments.index_dtype(index.dtype, op)
+    if src.dtype != x.dtype:
+        raise TypeError(f"{op}: self ({x.dtype}) and {name} ({src.dtype}) must have the same dtype; "
+                        f"convert one with .astype()")
+    fits(x.shape, index.shape, src.shape, axis, op)
+    checked = x.device == "cpu"
+    if checked:
+        arguments.indices_on_axis(index.data, (x.shape or (1,))[axis], axis, op)
+    return axis, index.data.astype(np.int64, copy=False), src, checked

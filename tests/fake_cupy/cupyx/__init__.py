@@ -22,8 +22,20 @@ def _scatter(ufunc, a, slices, value):
         ufunc.at(a._a, unwrap_index(slices), unwrap_operand(value))
 
 
+# CuPy's atomicAdd-based scatter_add refuses every other dtype (int64 included) with a TypeError
+_SCATTER_ADD_DTYPES = frozenset(np.dtype(t) for t in (np.int32, np.float16, np.float32, np.float64,
+                                                       np.uint32, np.uint64))
+
+
 def scatter_add(a, slices, value) -> None:
-    """a[slices] += value, adding repeated indices up (numpy.add.at)."""
+    """a[slices] += value, adding repeated indices up (numpy.add.at); with an integer index array,
+    only the dtypes CuPy's atomic add supports, as in CuPy."""
+    parts = slices if isinstance(slices, tuple) else (slices,)
+    indexed = any(isinstance(p, (ndarray, np.ndarray, list)) and np.asarray(unwrap_index(p)).dtype.kind in "iu"
+                  for p in parts)
+    if indexed and type(a) is ndarray and a.dtype not in _SCATTER_ADD_DTYPES:
+        raise TypeError("cupy.add.at only supports int32, float16, float32, float64, uint32, uint64, "
+                        "as data type")
     _scatter(np.add, a, slices, value)
 
 

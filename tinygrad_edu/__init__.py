@@ -34,6 +34,8 @@ triu = Tensor.triu
 cumsum = Tensor.cumsum
 topk = Tensor.topk
 masked_fill = Tensor.masked_fill
+# ---- the reinforcement-learning lecture: environments with gymnasium's API
+from . import envs  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -44,4 +46,5 @@ __all__ = [
     "get_default_device", "cuda_available", "where", "zeros_like", "ones_like", "zeros", "ones", "full",
     "rand", "randn", "arange", "eye", "cat", "stack", "float32", "float64", "int64",
     "multinomial", "sin", "cos", "tril", "triu", "cumsum", "topk", "masked_fill",     # the sequence lectures
+    "envs",                                                                             # the RL lecture
 ]

@@ -329,7 +329,10 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias=None):
         ctx.save_for_backward(x, weight)
-        y = x @ weight.T
+        if x.ndim > 2:      # (..., in) as one (rows, in) matrix: one BLAS call, not one per leading index
+            y = (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(x.shape[:-1] + (weight.shape[0],))
+        else:
+            y = x @ weight.T
         if bias is not None:
             y += bias                      # y is a fresh array: adding in place is safe
         return y
@@ -339,7 +342,7 @@ class Linear(Function):
         x, weight = ctx.saved_tensors
         need_x, need_w = ctx.needs_input_grad[:2]
         rows = grad.reshape(-1, grad.shape[-1])
-        grad_x = grad @ weight if need_x else None
+        grad_x = (rows @ weight).reshape(x.shape) if need_x else None
         grad_w = rows.T @ x.reshape(-1, x.shape[-1]) if need_w else None
         grad_b = rows.sum(axis=0) if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2] else None
         return grad_x, grad_w, grad_b

@@ -60,14 +60,18 @@ def attention(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, sc
     key (..., S, E), value (..., S, Ev) and an additive mask (0 where a query may attend to a key,
     -inf where not) or None. The weights are dropped out with probability dropout_p."""
     scores = query @ key.transpose(-2, -1) * scale            # (..., L, S): query i against key j
+    blind = None
     if mask is not None:
         scores = scores + mask
         # a query that may attend to no key has only -inf scores, where softmax gives 0 / 0 = NaN: as in
-        # torch its weights are 0 instead (its scores become 0 first, so no NaN reaches the gradient)
-        blind = Tensor._from_op((scores.data == -np.inf).all(axis=-1, keepdims=True), None)
-        scores = where(blind, 0.0, scores)
+        # torch its weights are 0 instead (its scores become 0 first, so no NaN reaches the gradient).
+        # On the CPU the small mask tells whether any query is blind (a causal mask never has one);
+        # on the GPU asking would wait for the device, so the two where()s always run there.
+        if not isinstance(mask.data, np.ndarray) or (mask.data == -np.inf).all(axis=-1).any():
+            blind = Tensor._from_op((scores.data == -np.inf).all(axis=-1, keepdims=True), None)
+            scores = where(blind, 0.0, scores)
     weights = scores.softmax(-1)
-    if mask is not None:
+    if blind is not None:
         weights = where(blind, 0.0, weights)
     weights = _dropout(weights, dropout_p, dropout_p > 0, weights.shape)
     return weights @ value, weights

@@ -14,14 +14,16 @@ writes here runs under PyTorch unchanged. The files:
     toy.py        make_xor ... make_regression_1d         toy sets (NumPy arrays), deterministic with random_state
     datasets.py   read_idx, load_digits, load_mnist       real sets: scikit-learn's digits, MNIST from IDX files
     scaler.py     StandardScaler                          standardisation x' = (x - mean) / sigma (lecture 8)
+    text.py       load_corpus                             the language lecture's texts: Russian prose, Python's help
 """
 from .datasets import MNIST_FILES, MNIST_MD5, MNIST_MIRRORS, load_digits, load_mnist, mnist_root, read_idx
 from .loader import DataLoader, Dataset, TensorDataset
 from .scaler import StandardScaler
+from .text import load_corpus
 from .toy import make_circles, make_moons, make_regression_1d, make_spirals, make_xor
 
 __all__ = [
     "Dataset", "TensorDataset", "DataLoader",
     "make_xor", "make_moons", "make_circles", "make_spirals", "make_regression_1d",
-    "read_idx", "load_digits", "load_mnist", "mnist_root", "StandardScaler",
+    "read_idx", "load_digits", "load_mnist", "mnist_root", "StandardScaler", "load_corpus",
 ]

@@ -15,8 +15,10 @@ writes here runs under PyTorch unchanged. The files:
     datasets.py   read_idx, load_digits, load_mnist       real sets: scikit-learn's digits, MNIST from IDX files
     scaler.py     StandardScaler                          standardisation x' = (x - mean) / sigma (lecture 8)
     text.py       load_corpus                             the language lecture's texts: Russian prose, Python's help
+    graphs.py     load_karate_club, make_sbm              graphs as edge lists: Zachary's karate club, a block model
 """
 from .datasets import MNIST_FILES, MNIST_MD5, MNIST_MIRRORS, load_digits, load_mnist, mnist_root, read_idx
+from .graphs import load_karate_club, make_sbm
 from .loader import DataLoader, Dataset, TensorDataset
 from .scaler import StandardScaler
 from .text import load_corpus
@@ -26,4 +28,5 @@ __all__ = [
     "Dataset", "TensorDataset", "DataLoader",
     "make_xor", "make_moons", "make_circles", "make_spirals", "make_regression_1d",
     "read_idx", "load_digits", "load_mnist", "mnist_root", "StandardScaler", "load_corpus",
+    "load_karate_club", "make_sbm",
 ]

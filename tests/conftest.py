@@ -186,6 +186,13 @@ NOTEBOOK_LECTURES = {
     "11": ("lecture_vision",),              # segmentation: a U-Net
     "12": ("lecture_vision",),              # detection: a grid detector, IoU, NMS
     "13": ("lecture_interpretation",),      # saliency, Grad-CAM, occlusion, FGSM
+    "14": ("lecture_rnn",),                 # RNN, LSTM, GRU, backpropagation through time
+    "15": ("lecture_nlp",),                 # embeddings, attention, a small GPT
+    "16": ("lecture_generative",),          # GANs
+    "17": ("lecture_generative",),          # VAEs
+    "18": ("lecture_generative",),          # diffusion
+    "19": ("lecture_rl",),                  # REINFORCE and DQN on CartPole
+    "20": ("lecture_graphs",),              # a GCN on the karate club
 }
 
 

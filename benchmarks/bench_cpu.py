@@ -102,7 +102,7 @@ from tinygrad_edu import Tensor, no_grad  # noqa: E402
 from tinygrad_edu import nn as edu_nn, optim as edu_optim  # noqa: E402
 from tinygrad_edu.functions import CrossEntropy  # noqa: E402
 
-from machine import cpu_model  # noqa: E402  (benchmarks/machine.py, beside this script)
+from machine import cpu_model, cpu_usage, load_average, other_processes_cpus  # noqa: E402  (benchmarks/machine.py)
 
 torch.set_num_threads(ARGS.threads)
 
@@ -806,34 +806,6 @@ def print_table(rows):
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print(line(row))
-
-
-def load_average():
-    """The 1-minute load average: how many processes wanted a CPU, lately (nan if unknown)."""
-    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-
-
-def cpu_usage():
-    """(wall clock, CPU seconds used by every process on the machine, CPU seconds used by
-    this one), or None where /proc/stat does not exist (it is Linux's)."""
-    try:
-        with open("/proc/stat") as f:
-            fields = [int(v) for v in f.readline().split()[1:9]]
-    except OSError:
-        return None
-    user, nice, system, idle, iowait, irq, softirq, steal = fields
-    busy = (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-    return time.perf_counter(), busy, time.process_time()
-
-
-def other_processes_cpus(start):
-    """How many CPUs other processes (and the hypervisor) kept busy, on average, since `start`."""
-    end = cpu_usage()
-    if start is None or end is None:
-        return None
-    wall = end[0] - start[0]
-    others = (end[1] - start[1]) - (end[2] - start[2])
-    return max(others, 0.0) / wall
 
 
 def main(args):

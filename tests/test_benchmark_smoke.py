@@ -1,4 +1,4 @@
-"""Smoke tests of the CPU benchmarks: `benchmarks/bench_cpu.py --quick`,
+"""Smoke tests of the CPU benchmarks: `benchmarks/bench_cpu.py --quick`, `bench_floor.py --quick`,
 `benchmarks/bench_training.py --quick` and `benchmarks/bench_sequences.py --quick` run and
 print their tables.
 
@@ -91,3 +91,21 @@ def test_bench_sequences_quick_prints_the_table():
     for check in ("check: lstm loss and gradients agree", "check: gpt loss and gradients agree",
                   "check: embedding gradients agree"):
         assert check in out, out
+
+
+@pytest.mark.slow
+def test_bench_floor_quick_prints_the_bare_engine_beside_tinygrad_edu_and_pytorch():
+    pytest.importorskip("torch")
+    script = ROOT / "benchmarks" / "bench_floor.py"
+    result = subprocess.run([sys.executable, str(script), "--quick"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"   # also: same gradients
+    lines = result.stdout.splitlines()
+    header = next((line for line in lines if line.startswith("workload")), None)
+    assert header is not None, result.stdout
+    for column in ("bare", "tinygrad_edu", "PyTorch", "bare/PyTorch", "edu/PyTorch", "edu/bare"):
+        assert column in header, header
+    for workload in ("W2 MLP 2-16-16-1, .data update", "W3 x*w+b chain, 20k ops",
+                     "W3 x*w+b chain, 20k ops, gc.freeze()"):
+        assert any(line.startswith(workload) for line in lines), f"no row {workload}:\n{result.stdout}"
+    assert "one full garbage collection" in result.stdout

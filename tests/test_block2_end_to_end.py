@@ -48,40 +48,49 @@ def test_a_vae_on_the_digits_lowers_its_negative_elbo():
 
 @pytest.mark.lecture_rl
 def test_reinforce_learns_to_balance_the_cart_pole():
+    # Each update averages the gradient over a batch of 4 episodes: with one episode per update
+    # REINFORCE learned for 1 seed in 4, so the test depended on the last bits of the arithmetic.
+    # Batched, manual_seed 0-4 all gave 4.4 to 10 times the untrained length after 30 updates.
     tg.manual_seed(0)
     env = CartPole()
     policy = nn.Sequential(nn.Linear(4, 32), nn.Tanh(), nn.Linear(32, 2))
     opt = optim.Adam(policy.parameters(), lr=0.02)
 
-    def episode(seed, learn=True):
+    def episode(seed):
+        """Play one episode with sampled actions: the log-probabilities of the actions, and the rewards."""
         obs, _ = env.reset(seed=seed)
         log_probs, rewards = [], []
         done = False
         while not done:
-            logits = policy(Tensor(obs[None]))
-            dist = Categorical(logits=logits)
+            dist = Categorical(logits=policy(Tensor(obs[None])))
             action = dist.sample()
             log_probs.append(dist.log_prob(action))
             obs, reward, terminated, truncated, _ = env.step(int(action.item()))
             rewards.append(reward)
             done = terminated or truncated
-        if learn:
-            returns = np.cumsum(np.array(rewards[::-1]) * 0.99 ** np.arange(len(rewards)))[::-1]
-            returns = returns / 0.99 ** np.arange(len(rewards))           # G_t = Σ_k γ^k r_{t+k}
-            advantages = (returns - returns.mean()) / (returns.std() + 1e-8)
-            loss = -(tg.cat(log_probs) * Tensor(advantages.astype(np.float32))).sum()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        return len(rewards)
+        return log_probs, rewards
 
-    with tg.no_grad():
-        before = np.mean([episode(1000 + i, learn=False) for i in range(10)])
-    for i in range(120):
-        episode(i)
-    with tg.no_grad():
-        after = np.mean([episode(2000 + i, learn=False) for i in range(10)])
-    assert before < 40 and after > 3 * before, (before, after)
+    def mean_length(first_seed):
+        with tg.no_grad():
+            return np.mean([len(episode(first_seed + i)[1]) for i in range(10)])
+
+    before = mean_length(1000)
+    batch = 4
+    for update in range(30):
+        log_probs, returns = [], []
+        for k in range(batch):
+            lp, rewards = episode(batch * update + k)
+            discount = 0.99 ** np.arange(len(rewards))
+            returns.append(np.cumsum((np.array(rewards) * discount)[::-1])[::-1] / discount)  # G_t = Σ_k γ^k r_{t+k}
+            log_probs += lp
+        G = np.concatenate(returns)
+        advantages = (G - G.mean()) / (G.std() + 1e-8)
+        loss = -(tg.cat(log_probs) * Tensor(advantages.astype(np.float32))).sum() / batch
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    after = mean_length(2000)
+    assert before < 40 and after > 2 * before, (before, after)
 
 
 @pytest.mark.lecture_graphs

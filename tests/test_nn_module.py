@@ -682,3 +682,34 @@ def test_small_cnn_runs_an_mnist_batch_forward_and_backward_in_well_under_a_seco
     print(f"CNN forward+backward on (128, 1, 28, 28): {elapsed * 1000:.1f} ms")
     assert all(p.grad is not None for p in model.parameters())
     assert elapsed < 2.0, f"took {elapsed:.2f} s"
+
+
+def test_zero_grad_without_set_to_none_gives_zeros_like_torch():
+    model, torch_model = ours_and_torchs_nested()
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    model(Tensor(x)).sum().backward()
+    torch_model(torch.from_numpy(x)).sum().backward()
+    first = [p.grad for p in model.parameters()]
+    model.zero_grad(set_to_none=False)
+    torch_model.zero_grad(set_to_none=False)
+    for p, q, before in zip(model.parameters(), torch_model.parameters(), first):
+        np.testing.assert_array_equal(p.grad.numpy(), q.grad.numpy())          # zeros of the same shape
+        assert p.grad is not before and np.abs(before.numpy()).sum() > 0        # the old gradient is left as it was
+    model(Tensor(x)).sum().backward()                   # the next backward adds to zeros: the first gradient again
+    for p, before in zip(model.parameters(), first):
+        np.testing.assert_allclose(p.grad.numpy(), before.numpy(), rtol=1e-6)
+
+
+def test_a_slice_of_a_module_list_is_a_module_list_of_the_same_modules_like_torch():
+    layers = nn.ModuleList([nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 3)])
+    torch_layers = torch.nn.ModuleList([torch.nn.Linear(2, 2), torch.nn.ReLU(), torch.nn.Linear(2, 3)])
+    for index in (slice(1, None), slice(None, 2), slice(None, None, -1), slice(5, 9)):
+        part, torch_part = layers[index], torch_layers[index]
+        assert isinstance(part, nn.ModuleList) and isinstance(torch_part, torch.nn.ModuleList)
+        assert [type(m).__name__ for m in part] == [type(m).__name__ for m in torch_part]
+        assert all(any(m is n for n in layers) for m in part)                  # the same modules, not copies
+    assert layers[-1] is list(layers)[-1]
+    with pytest.raises(IndexError, match=r"ModuleList: index 3 is out of range for 3 modules"):
+        layers[3]
+    with pytest.raises(IndexError):
+        torch_layers[3]

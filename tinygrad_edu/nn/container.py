@@ -79,8 +79,14 @@ class ModuleList(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
-    def __getitem__(self, index: int) -> Module:
-        return list(self._modules.values())[index]
+    def __getitem__(self, index: int | slice) -> Any:
+        """One module, or a slice as a new ModuleList of the same modules (as in PyTorch)."""
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(modules[index])
+        if not -len(modules) <= index < len(modules):
+            raise IndexError(f"ModuleList: index {index} is out of range for {len(modules)} modules")
+        return modules[index]
 
     def __repr__(self) -> str:
         """Runs of equal children print once, as PyTorch does: (0-2): 3 x Linear(...)."""

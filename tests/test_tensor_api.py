@@ -651,6 +651,17 @@ def test_pad_fills_with_value():
     assert_same(Tensor(data).pad((1, 1, 2, 0), value=-5.0), expected)
 
 
+def test_functional_pad_takes_torchs_arguments_by_position_and_by_name():
+    import tinygrad_edu.nn.functional as F
+    data = sample(2, 3)
+    for args, kwargs in [(((1, 1),), {}), (((1, 1), "constant", -2.0), {}), (((0, 2, 1, 0),), {"value": 3.0}),
+                         (((1, 1), "constant"), {"value": None})]:
+        expected = torch.nn.functional.pad(torch.tensor(data), *args, **kwargs)
+        assert_same(F.pad(Tensor(data), *args, **kwargs), expected)
+    with pytest.raises(NotImplementedError, match=r"F.pad: mode='reflect' is not built here, only mode='constant'"):
+        F.pad(Tensor(data), (1, 1), "reflect")
+
+
 # ----------------------------------------------------------------------------- indexing
 
 INDEXES = {

@@ -288,9 +288,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return BatchNorm.apply(input, weight, bias, training=training, momentum=momentum, eps=eps, **stats)
 
 
-def pad(x: Tensor, pad: Any, value: float = 0.0) -> Tensor:
-    """Constant padding as torch's F.pad: pad = (left, right, top, bottom, ...), last axis first."""
-    return x.pad(pad, value)
+def pad(x: Tensor, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Constant padding as torch's F.pad(input, pad, mode, value): pad = (left, right, top,
+    bottom, ...), last axis first; value None means 0. Only mode="constant" is built."""
+    if mode != "constant":
+        raise NotImplementedError(f"F.pad: mode={mode!r} is not built here, only mode='constant' "
+                                  "(a border of `value`); pad the array yourself, e.g. with np.pad")
+    return x.pad(pad, 0.0 if value is None else value)
 
 
 def one_hot(labels: Tensor, num_classes: int = -1) -> Tensor:

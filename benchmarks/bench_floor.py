@@ -254,6 +254,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="a few steps only (a smoke test)")
     args = parser.parse_args(argv)
     w2_steps, w3_steps = (5, 3) if args.quick else (300, 30)
+    if args.quick:
+        B.W3_ITERATIONS = 1_000          # a shorter chain: the smoke test checks the script, not the speed
     rows = []
     for workload, makers, steps, warmup in (
         ("W2 MLP 2-16-16-1, .data update", (w2_bare, w2_lean, B.w2_edu, B.w2_torch), w2_steps, 20),

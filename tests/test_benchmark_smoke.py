@@ -103,9 +103,9 @@ def test_bench_floor_quick_prints_the_bare_engine_beside_tinygrad_edu_and_pytorc
     lines = result.stdout.splitlines()
     header = next((line for line in lines if line.startswith("workload")), None)
     assert header is not None, result.stdout
-    for column in ("bare", "tinygrad_edu", "PyTorch", "bare/PyTorch", "edu/PyTorch", "edu/bare"):
+    for column in ("bare", "lean", "tinygrad_edu", "PyTorch", "bare/torch", "lean/torch", "edu/torch", "target"):
         assert column in header, header
-    for workload in ("W2 MLP 2-16-16-1, .data update", "W3 x*w+b chain, 20k ops",
-                     "W3 x*w+b chain, 20k ops, gc.freeze()"):
+    for workload in ("W2 MLP 2-16-16-1, .data update (median)", "W3 x*w+b chain, 20k ops (median)",
+                     "W3 x*w+b chain, 20k ops (p90)", "W3 x*w+b chain, 20k ops (median), gc.freeze()"):
         assert any(line.startswith(workload) for line in lines), f"no row {workload}:\n{result.stdout}"
     assert "one full garbage collection" in result.stdout

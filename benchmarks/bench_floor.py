@@ -1,6 +1,6 @@
 """How fast can an engine of this design be? W2 and W3 of bench_cpu.py on a bare engine.
 
-    python benchmarks/bench_floor.py            # about a minute
+    python benchmarks/bench_floor.py            # about two minutes
     python benchmarks/bench_floor.py --quick    # a few steps (a smoke test)
 
 tinygrad_edu's design is one Python object per tensor and one per graph node, the node
@@ -43,13 +43,17 @@ class Bare:
     def __init__(self, data, node=None):
         self.data, self.node, self.grad = data, node, None
 
-    def __matmul__(self, other): return _op(MatMul, self, other)
-    def __add__(self, other): return _op(Add, self, other)
-    def __sub__(self, other): return _op(Sub, self, other)
-    def __mul__(self, other): return _op(Mul, self, other)
-    def __pow__(self, two): return _op(Square, self)
-    def tanh(self): return _op(Tanh, self)
-    def mean(self): return _op(Mean, self)
+    def _make(self, kind, *inputs):
+        """Record one op: the node keeps the input tensors (Lean overrides this)."""
+        return _op(kind, *inputs)
+
+    def __matmul__(self, other): return self._make(MatMul, self, other)
+    def __add__(self, other): return self._make(Add, self, other)
+    def __sub__(self, other): return self._make(Sub, self, other)
+    def __mul__(self, other): return self._make(Mul, self, other)
+    def __pow__(self, two): return self._make(Square, self)
+    def tanh(self): return self._make(Tanh, self)
+    def mean(self): return self._make(Mean, self)
 
     def backward(self):
         """Reverse-mode: every node after all of its consumers (made later = consumer)."""
@@ -92,13 +96,8 @@ class Lean(Bare):
 
     __slots__ = ()
 
-    def __matmul__(self, other): return _lean_op(MatMul, self, other)
-    def __add__(self, other): return _lean_op(Add, self, other)
-    def __sub__(self, other): return _lean_op(Sub, self, other)
-    def __mul__(self, other): return _lean_op(Mul, self, other)
-    def __pow__(self, two): return _lean_op(Square, self)
-    def tanh(self): return _lean_op(Tanh, self)
-    def mean(self): return _lean_op(Mean, self)
+    def _make(self, kind, *inputs):
+        return _lean_op(kind, *inputs)
 
     def backward(self):
         nodes, stack, seen = [], [self.node], set()

@@ -234,9 +234,13 @@ class Tensor:
         """Call hook(grad) with dL/dself during every backward; it may return a new gradient."""
         return autograd.register_hook(self, hook)
 
-    def zero_grad(self) -> None:
-        """Forget the gradient: .grad becomes None."""
-        self.grad = None
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradient: .grad becomes None, or with set_to_none=False a new array of zeros
+        (the old array is never zeroed in place: another tensor may share it)."""
+        if set_to_none or self._grad is None:
+            self.grad = None
+        else:
+            self.grad = Tensor._from_op(backend.xp(self.data).zeros_like(self._grad.data), None)
 
     # ------------------------------------------------------------------ devices and dtypes
 

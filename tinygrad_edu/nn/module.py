@@ -215,10 +215,7 @@ class Module:
         """Forget the gradients before the next backward: .grad = None (PyTorch's default), or
         with set_to_none=False a new array of zeros (as optimizer.zero_grad does)."""
         for p in self.parameters():
-            if set_to_none or p.grad is None:
-                p.grad = None
-            else:
-                p.grad = Tensor(backend.xp(p.data).zeros_like(p.grad.data))
+            p.zero_grad(set_to_none)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
         """Set requires_grad of every parameter (False freezes the module); returns self."""
